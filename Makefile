@@ -1,0 +1,38 @@
+# Switchyard build entry points. `make run` and `make test` are the README's
+# two commands.
+
+GO            ?= go
+BIN           ?= bin
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+PROTO_DIR     := api/proto/switchyard/v1
+
+.PHONY: all build run test proto vet fmt
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/sfu ./cmd/sfu
+
+run: build
+	$(BIN)/sfu --config configs/dev.yaml
+
+test:
+	bash scripts/test.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
+
+# Regenerates the checked-in protobuf code with pinned generator versions.
+# protoc itself comes from Debian's protobuf-compiler (3.21).
+proto:
+	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH=$(CURDIR)/$(BIN):$$PATH protoc -I api/proto \
+		--go_out=api/proto --go_opt=paths=source_relative \
+		--go-grpc_out=api/proto --go-grpc_opt=paths=source_relative \
+		$(PROTO_DIR)/medianode.proto
