@@ -1,0 +1,262 @@
+// Package config loads the node's configuration: defaults, then a YAML file,
+// then SWITCHYARD_* environment variables, then command-line flags, each
+// overriding the one before.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the node's configuration.
+type Config struct {
+	NodeID string `yaml:"node_id"`
+	GRPC   GRPC   `yaml:"grpc"`
+	HTTP   HTTP   `yaml:"http"`
+	RTC    RTC    `yaml:"rtc"`
+	Rooms  Rooms  `yaml:"rooms"`
+	Log    Log    `yaml:"log"`
+	Drain  Drain  `yaml:"drain"`
+	Demo   Demo   `yaml:"demo"`
+}
+
+// GRPC is the control-plane listener.
+type GRPC struct {
+	// Listen is host:port of the MediaNode gRPC service.
+	Listen string `yaml:"listen"`
+}
+
+// HTTP serves /metrics, /healthz and, when enabled, /debug/pprof.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+	Pprof  bool   `yaml:"pprof"`
+}
+
+// RTC configures the media transport.
+type RTC struct {
+	// UDPPort is the single UDP port all connections share.
+	UDPPort int `yaml:"udp_port"`
+	// ListenIPs restricts the local addresses used for media (empty: all).
+	ListenIPs []string `yaml:"listen_ips"`
+	// IncludeLoopback offers 127.0.0.1 candidates (local demo and tests).
+	IncludeLoopback bool `yaml:"include_loopback"`
+	// NAT1To1IPs are public IPs advertised for a node behind 1:1 NAT.
+	NAT1To1IPs []string `yaml:"nat_1to1_ips"`
+}
+
+// Rooms holds room defaults.
+type Rooms struct {
+	MaxParticipants int `yaml:"max_participants"`
+	EventHistory    int `yaml:"event_history"`
+}
+
+// Log configures zap.
+type Log struct {
+	// Format is "console" (development) or "json" (production).
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+// Drain configures graceful shutdown on SIGTERM.
+type Drain struct {
+	// Timeout is how long a draining node waits for rooms to empty.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Demo starts synthetic participants in a "demo" room after start-up so a
+// fresh node shows traffic (grpcurl, /metrics) without a meeting service.
+type Demo struct {
+	Participants int `yaml:"participants"`
+}
+
+// Default returns the built-in defaults: production-like, JSON logs, no
+// loopback candidates.
+func Default() Config {
+	return Config{
+		NodeID: hostname(),
+		GRPC:   GRPC{Listen: ":7880"},
+		HTTP:   HTTP{Listen: ":9090"},
+		RTC:    RTC{UDPPort: 7882},
+		Rooms:  Rooms{MaxParticipants: 100, EventHistory: 1024},
+		Log:    Log{Format: "json", Level: "info"},
+		Drain:  Drain{Timeout: 5 * time.Minute},
+	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "switchyard"
+	}
+	return h
+}
+
+// Load builds the configuration from args (without the program name) and
+// the environment. -config names the YAML file.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	fs := flag.NewFlagSet("sfu", flag.ContinueOnError)
+	path := fs.String("config", getenv("SWITCHYARD_CONFIG"), "YAML configuration file")
+	var f flagValues
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *path != "" {
+		b, err := os.ReadFile(*path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("parse %s: %w", *path, err)
+		}
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return Config{}, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.apply(fl.Name, &cfg) })
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the configuration for values that cannot work.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.GRPC.Listen); err != nil {
+		return fmt.Errorf("grpc.listen %q: %w", c.GRPC.Listen, err)
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			return fmt.Errorf("http.listen %q: %w", c.HTTP.Listen, err)
+		}
+	}
+	if c.RTC.UDPPort < 0 || c.RTC.UDPPort > 65535 {
+		return fmt.Errorf("rtc.udp_port %d out of range", c.RTC.UDPPort)
+	}
+	for _, ip := range append(append([]string{}, c.RTC.ListenIPs...), c.RTC.NAT1To1IPs...) {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("rtc: %q is not an IP address", ip)
+		}
+	}
+	if c.Log.Format != "json" && c.Log.Format != "console" {
+		return fmt.Errorf("log.format must be json or console, got %q", c.Log.Format)
+	}
+	if c.Rooms.MaxParticipants < 1 {
+		return fmt.Errorf("rooms.max_participants must be at least 1")
+	}
+	if c.Demo.Participants < 0 || c.Demo.Participants > 10 {
+		return fmt.Errorf("demo.participants must be between 0 and 10")
+	}
+	return nil
+}
+
+// flagValues holds the command-line overrides.
+type flagValues struct {
+	nodeID, grpcListen, httpListen, logFormat, logLevel, natIPs, listenIPs string
+	udpPort, demo                                                          int
+	loopback, pprof                                                        bool
+	drain                                                                  time.Duration
+}
+
+func (f *flagValues) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.nodeID, "node-id", "", "node id reported in GetNodeInfo")
+	fs.StringVar(&f.grpcListen, "grpc-listen", "", "gRPC listen address (host:port)")
+	fs.StringVar(&f.httpListen, "http-listen", "", "metrics/health listen address (host:port)")
+	fs.IntVar(&f.udpPort, "udp-port", 0, "single UDP port for media")
+	fs.StringVar(&f.listenIPs, "listen-ips", "", "comma-separated local IPs for media")
+	fs.StringVar(&f.natIPs, "nat-ips", "", "comma-separated public IPs to advertise (1:1 NAT)")
+	fs.BoolVar(&f.loopback, "include-loopback", false, "offer loopback ICE candidates")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or console")
+	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the HTTP listener")
+	fs.DurationVar(&f.drain, "drain-timeout", 0, "how long SIGTERM waits for rooms to empty")
+	fs.IntVar(&f.demo, "demo-participants", 0, "synthetic participants in a demo room")
+}
+
+func (f *flagValues) apply(name string, c *Config) {
+	switch name {
+	case "node-id":
+		c.NodeID = f.nodeID
+	case "grpc-listen":
+		c.GRPC.Listen = f.grpcListen
+	case "http-listen":
+		c.HTTP.Listen = f.httpListen
+	case "udp-port":
+		c.RTC.UDPPort = f.udpPort
+	case "listen-ips":
+		c.RTC.ListenIPs = splitList(f.listenIPs)
+	case "nat-ips":
+		c.RTC.NAT1To1IPs = splitList(f.natIPs)
+	case "include-loopback":
+		c.RTC.IncludeLoopback = f.loopback
+	case "log-format":
+		c.Log.Format = f.logFormat
+	case "log-level":
+		c.Log.Level = f.logLevel
+	case "pprof":
+		c.HTTP.Pprof = f.pprof
+	case "drain-timeout":
+		c.Drain.Timeout = f.drain
+	case "demo-participants":
+		c.Demo.Participants = f.demo
+	}
+}
+
+// applyEnv applies SWITCHYARD_* variables.
+func applyEnv(c *Config, getenv func(string) string) error {
+	str := map[string]*string{
+		"SWITCHYARD_NODE_ID":     &c.NodeID,
+		"SWITCHYARD_GRPC_LISTEN": &c.GRPC.Listen,
+		"SWITCHYARD_HTTP_LISTEN": &c.HTTP.Listen,
+		"SWITCHYARD_LOG_FORMAT":  &c.Log.Format,
+		"SWITCHYARD_LOG_LEVEL":   &c.Log.Level,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	if v := getenv("SWITCHYARD_UDP_PORT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("SWITCHYARD_UDP_PORT: %w", err)
+		}
+		c.RTC.UDPPort = n
+	}
+	if v := getenv("SWITCHYARD_NAT_IPS"); v != "" {
+		c.RTC.NAT1To1IPs = splitList(v)
+	}
+	if v := getenv("SWITCHYARD_LISTEN_IPS"); v != "" {
+		c.RTC.ListenIPs = splitList(v)
+	}
+	if v := getenv("SWITCHYARD_INCLUDE_LOOPBACK"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SWITCHYARD_INCLUDE_LOOPBACK: %w", err)
+		}
+		c.RTC.IncludeLoopback = b
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

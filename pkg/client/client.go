@@ -1,0 +1,389 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/pkg/roap"
+	"github.com/switchyard-sfu/switchyard/pkg/roap/roappb"
+	"github.com/switchyard-sfu/switchyard/pkg/room"
+)
+
+// Options configure a Client.
+type Options struct {
+	// Node is the node's gRPC API; required.
+	Node pb.MediaNodeClient
+	// RoomID, ParticipantID and DeviceID are required; the room must exist.
+	RoomID, ParticipantID, DeviceID string
+	DisplayName                     string
+	// Audio and Video select what the client publishes.
+	Audio, Video bool
+	// SourceBase is the 23-bit base of the client's source ids (CSI style):
+	// audio is SourceBase<<8, video SourceBase<<8|1. 0 picks a random base.
+	SourceBase uint32
+	// VideoBitrate in bit/s (default 500 kbit/s) and VideoFPS (default 30).
+	VideoBitrate, VideoFPS int
+	// KeyframeInterval between periodic keyframes (default 2 s); a PLI
+	// from the node forces one earlier.
+	KeyframeInterval time.Duration
+	// LoopbackOnly gathers only 127.0.0.1 candidates (tests, bench).
+	LoopbackOnly bool
+	// Drop, if set, drops incoming media packets to emulate loss.
+	Drop DropFunc
+	// SignalTimeout bounds each ROAP exchange (default 10 s).
+	SignalTimeout time.Duration
+	Logger        *zap.Logger
+}
+
+// Client is one participant device.
+type Client struct {
+	o      Options
+	log    *zap.Logger
+	pc     *webrtc.PeerConnection
+	connID string
+
+	// mu serializes ROAP: the session and every SDP change.
+	mu      sync.Mutex
+	session *roap.Session
+
+	audio, video *source
+
+	rec *recorder
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	connected chan struct{}
+	connOnce  sync.Once
+}
+
+// Join creates the PeerConnection, sends the ROAP OFFER through the node's
+// Join call, applies the answer, and starts following the room's events for
+// node-initiated offers.
+func Join(ctx context.Context, o Options) (*Client, error) {
+	if o.Node == nil {
+		return nil, errors.New("client: Options.Node is required")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.SignalTimeout <= 0 {
+		o.SignalTimeout = 10 * time.Second
+	}
+	if o.SourceBase == 0 {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		o.SourceBase = binary.BigEndian.Uint32(b[:])&0x7fffff | 1
+	}
+	c := &Client{
+		o:         o,
+		log:       o.Logger.With(zap.String("participant", o.ParticipantID), zap.String("device", o.DeviceID)),
+		session:   roap.NewSession(roap.SessionOptions{TieBreaker: roap.ClientTieBreaker}),
+		rec:       newRecorder(),
+		connected: make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if err := c.setup(); err != nil {
+		c.cancel()
+		return nil, err
+	}
+	if err := c.join(ctx); err != nil {
+		c.shutdown()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Client) setup() error {
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if c.o.LoopbackOnly {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	var first []interceptor.Factory
+	if c.o.Drop != nil {
+		first = append(first, dropFactory{drop: c.o.Drop})
+	}
+	api, err := room.NewAPI(se, false, first...)
+	if err != nil {
+		return err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	if err != nil {
+		return err
+	}
+	c.pc = pc
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			c.connOnce.Do(func() { close(c.connected) })
+		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.rec.read(t, r)
+		}()
+	})
+	stream := c.o.ParticipantID + "-" + c.o.DeviceID
+	if c.o.Audio {
+		c.audio = newAudioSource(c.o.SourceBase<<8, stream)
+		if err := c.addSource(c.audio); err != nil {
+			return err
+		}
+	}
+	if c.o.Video {
+		c.video = newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoBitrate, c.o.VideoFPS, c.o.KeyframeInterval)
+		if err := c.addSource(c.video); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) addSource(s *source) error {
+	tr, err := c.pc.AddTransceiverFromTrack(s.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
+	}
+	sender := tr.Sender()
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		s.readRTCP(sender)
+	}()
+	go func() {
+		defer c.wg.Done()
+		s.run(c.ctx)
+	}()
+	return nil
+}
+
+func (c *Client) join(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sdpText, err := c.localDescription(ctx, true)
+	if err != nil {
+		return err
+	}
+	offer, err := c.session.StartOffer(sdpText)
+	if err != nil {
+		return err
+	}
+	res, err := c.o.Node.Join(ctx, &pb.JoinRequest{
+		RoomId: c.o.RoomID, ParticipantId: c.o.ParticipantID, DeviceId: c.o.DeviceID,
+		DisplayName: c.o.DisplayName, Offer: toPB(offer),
+	})
+	if err != nil {
+		c.session.CancelLocalOffer()
+		return fmt.Errorf("join: %w", err)
+	}
+	c.connID = res.GetConnectionId()
+	if err := c.applyReply(res.GetAnswer()); err != nil {
+		return err
+	}
+	// Follow the room's events from just before the join so that the
+	// node's follow-up offer cannot be missed.
+	evs, err := c.o.Node.Events(c.ctx, &pb.EventsRequest{RoomId: c.o.RoomID, AfterSeq: res.GetEventSeq()})
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.followEvents(evs)
+	}()
+	return nil
+}
+
+// localDescription creates an offer (or an answer) and returns the SDP once
+// ICE gathering completed. Called with mu held.
+func (c *Client) localDescription(ctx context.Context, offer bool, opts ...webrtc.OfferOptions) (string, error) {
+	var (
+		d   webrtc.SessionDescription
+		err error
+	)
+	if offer {
+		var oo *webrtc.OfferOptions
+		if len(opts) > 0 {
+			oo = &opts[0]
+		}
+		d, err = c.pc.CreateOffer(oo)
+	} else {
+		d, err = c.pc.CreateAnswer(nil)
+	}
+	if err != nil {
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(d); err != nil {
+		return "", err
+	}
+	t := time.NewTimer(c.o.SignalTimeout)
+	defer t.Stop()
+	select {
+	case <-gathered:
+	case <-t.C:
+		return "", errors.New("ICE gathering timed out")
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return c.pc.LocalDescription().SDP, nil
+}
+
+// applyReply handles the node's reply to one of our offers. Called with mu.
+func (c *Client) applyReply(p *pb.RoapMessage) error {
+	if p == nil {
+		return errors.New("node sent no ROAP reply to our offer")
+	}
+	m := fromPB(p)
+	d := c.session.Receive(m)
+	switch d.Action {
+	case roap.ActionApplyAnswer:
+		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: d.SDP}); err != nil {
+			c.session.AnswerFailed(d.Seq, err.Error())
+			return fmt.Errorf("apply answer: %w", err)
+		}
+		c.session.AnswerApplied(d.Seq)
+		return nil
+	case roap.ActionOfferRejected:
+		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		return fmt.Errorf("node refused offer: %s %s", m.ErrorType, m.ErrorCause)
+	default:
+		return fmt.Errorf("unexpected ROAP reply %s (action %d)", m.Type, d.Action)
+	}
+}
+
+// Renegotiate sends a new client offer (optionally restarting ICE) and
+// applies the node's answer.
+func (c *Client) Renegotiate(ctx context.Context, iceRestart bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sdpText, err := c.localDescription(ctx, true, webrtc.OfferOptions{ICERestart: iceRestart})
+	if err != nil {
+		return err
+	}
+	offer, err := c.session.StartOffer(sdpText)
+	if err != nil {
+		return err
+	}
+	res, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: toPB(offer)})
+	if err != nil {
+		c.session.CancelLocalOffer()
+		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		return err
+	}
+	return c.applyReply(res.GetReply())
+}
+
+func (c *Client) followEvents(evs pb.MediaNode_EventsClient) {
+	for {
+		ev, err := evs.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
+				c.log.Debug("events stream ended", zap.Error(err))
+			}
+			return
+		}
+		c.rec.event(ev)
+		if r := ev.GetRoap(); r != nil && r.GetConnectionId() == c.connID {
+			c.handleNodeRoap(r.GetMessage())
+		}
+	}
+}
+
+// handleNodeRoap answers a node-initiated OFFER (or replies with the ROAP
+// error the session decides on).
+func (c *Client) handleNodeRoap(p *pb.RoapMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, c.o.SignalTimeout)
+	defer cancel()
+	d := c.session.Receive(fromPB(p))
+	var reply roap.Message
+	switch d.Action {
+	case roap.ActionReply:
+		reply = *d.Reply
+	case roap.ActionApplyOffer:
+		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: d.SDP}); err != nil {
+			reply = c.session.OfferFailed(d.Seq, err.Error())
+			break
+		}
+		ans, err := c.localDescription(ctx, false)
+		if err != nil {
+			reply = c.session.OfferFailed(d.Seq, err.Error())
+			break
+		}
+		reply = c.session.Answered(d.Seq, ans)
+	default:
+		return
+	}
+	if _, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: toPB(reply)}); err != nil && c.ctx.Err() == nil {
+		c.log.Warn("send ROAP reply", zap.Error(err))
+	}
+}
+
+// ConnectionID is the node's id for this device's connection.
+func (c *Client) ConnectionID() string { return c.connID }
+
+// SourceIDs returns the audio and video source ids this client stamps on
+// its packets.
+func (c *Client) SourceIDs() (audio, video uint32) {
+	return c.o.SourceBase << 8, c.o.SourceBase<<8 | 1
+}
+
+// WaitConnected waits until the transport is connected.
+func (c *Client) WaitConnected(ctx context.Context) error {
+	select {
+	case <-c.connected:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s/%s not connected: %w", c.o.ParticipantID, c.o.DeviceID, ctx.Err())
+	}
+}
+
+// Leave asks the node to close the connection, then closes the client.
+func (c *Client) Leave(ctx context.Context) error {
+	_, err := c.o.Node.Leave(ctx, &pb.LeaveRequest{ConnectionId: c.connID})
+	c.shutdown()
+	return err
+}
+
+// Close closes the client without telling the node (a vanished device).
+func (c *Client) Close() { c.shutdown() }
+
+func (c *Client) shutdown() {
+	c.cancel()
+	if c.pc != nil {
+		_ = c.pc.Close()
+	}
+	c.wg.Wait()
+}
+
+func toPB(m roap.Message) *pb.RoapMessage { return roappb.ToPB(m) }
+
+// fromPB converts a node message; an unconvertible one becomes a zero
+// Message, which the session rejects as invalid.
+func fromPB(p *pb.RoapMessage) roap.Message {
+	m, err := roappb.FromPB(p)
+	if err != nil {
+		return roap.Message{}
+	}
+	return m
+}

@@ -1,0 +1,195 @@
+package client
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+)
+
+// TrackStats is what the client received on one downstream track.
+type TrackStats struct {
+	// TrackID is the node's publication id; StreamID the publisher's
+	// connection id.
+	TrackID, StreamID string
+	Kind              string
+	// SourceID is the source id found in the markers (0 before the first).
+	SourceID uint32
+	Packets  uint64
+	Bytes    uint64
+	// WrongSource counts markers whose source differs from the first one.
+	WrongSource uint64
+	// Duplicates counts marker sequence numbers seen twice; OutOfOrder those
+	// older than the newest seen; Missing the gaps not (yet) filled.
+	Duplicates, OutOfOrder, Missing uint64
+	// RTPGaps counts jumps in the outgoing RTP sequence number (the node
+	// rewrites it to be contiguous; a gap means loss before the client).
+	RTPGaps uint64
+	// Keyframes counts VP8 keyframe starts.
+	Keyframes uint64
+	// MaxLatency is the largest send-to-receive delay seen (same clock).
+	MaxLatency time.Duration
+	Ended      bool
+}
+
+const seenWindow = 4096
+
+type trackRecorder struct {
+	st      TrackStats
+	maxSeq  uint32
+	seen    [seenWindow]bool // marker seq % seenWindow
+	seenSeq [seenWindow]uint32
+	lastRTP uint16
+	started bool
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	tracks map[string]*trackRecorder
+	events []*pb.Event
+	notify chan struct{} // closed and replaced on every change
+}
+
+func newRecorder() *recorder {
+	return &recorder{tracks: make(map[string]*trackRecorder), notify: make(chan struct{})}
+}
+
+func (r *recorder) changed() {
+	close(r.notify)
+	r.notify = make(chan struct{})
+}
+
+func (r *recorder) event(ev *pb.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	r.changed()
+}
+
+func (r *recorder) read(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	id := t.ID()
+	r.mu.Lock()
+	tr := &trackRecorder{st: TrackStats{TrackID: id, StreamID: t.StreamID(), Kind: t.Kind().String()}}
+	r.tracks[id] = tr
+	r.changed()
+	r.mu.Unlock()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	video := t.Kind() == webrtc.RTPCodecTypeVideo
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			r.mu.Lock()
+			tr.st.Ended = true
+			r.changed()
+			r.mu.Unlock()
+			if !errors.Is(err, io.EOF) {
+				return
+			}
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		now := time.Now()
+		m, merr := ParseMarker(pkt.Payload)
+		r.mu.Lock()
+		tr.record(&pkt, m, merr == nil, video, now)
+		r.changed()
+		r.mu.Unlock()
+	}
+}
+
+func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now time.Time) {
+	st := &tr.st
+	st.Packets++
+	st.Bytes += uint64(len(p.Payload))
+	if tr.started && p.SequenceNumber != tr.lastRTP+1 && int16(p.SequenceNumber-tr.lastRTP) > 0 {
+		st.RTPGaps++
+	}
+	if !tr.started || int16(p.SequenceNumber-tr.lastRTP) > 0 {
+		tr.lastRTP = p.SequenceNumber
+	}
+	if video && len(p.Payload) > vp8DescriptorSize && p.Payload[0]&0x10 != 0 && p.Payload[vp8DescriptorSize]&0x01 == 0 {
+		st.Keyframes++
+	}
+	if !ok {
+		tr.started = true
+		return
+	}
+	if st.SourceID == 0 {
+		st.SourceID = m.SourceID
+	} else if m.SourceID != st.SourceID {
+		st.WrongSource++
+	}
+	if d := now.Sub(m.SentAt); d > st.MaxLatency {
+		st.MaxLatency = d
+	}
+	i := m.Seq % seenWindow
+	switch {
+	case tr.seen[i] && tr.seenSeq[i] == m.Seq:
+		st.Duplicates++
+	case tr.started && m.Seq < tr.maxSeq:
+		st.OutOfOrder++
+		if st.Missing > 0 {
+			st.Missing--
+		}
+	default:
+		if tr.started && m.Seq > tr.maxSeq+1 {
+			st.Missing += uint64(m.Seq - tr.maxSeq - 1)
+		}
+		tr.maxSeq = m.Seq
+	}
+	tr.seen[i], tr.seenSeq[i] = true, m.Seq
+	tr.started = true
+}
+
+// Tracks returns a snapshot of every downstream track seen, by track id.
+func (c *Client) Tracks() map[string]TrackStats {
+	c.rec.mu.Lock()
+	defer c.rec.mu.Unlock()
+	out := make(map[string]TrackStats, len(c.rec.tracks))
+	for id, t := range c.rec.tracks {
+		out[id] = t.st
+	}
+	return out
+}
+
+// Events returns the room events the client has seen so far.
+func (c *Client) Events() []*pb.Event {
+	c.rec.mu.Lock()
+	defer c.rec.mu.Unlock()
+	return append([]*pb.Event(nil), c.rec.events...)
+}
+
+// Changed returns a channel closed at the next change of Tracks or Events,
+// so callers can wait for a condition without polling on a timer.
+func (c *Client) Changed() <-chan struct{} {
+	c.rec.mu.Lock()
+	defer c.rec.mu.Unlock()
+	return c.rec.notify
+}
+
+// Sent returns how many audio and video packets the client has sent.
+func (c *Client) Sent() (audio, video uint64) {
+	if c.audio != nil {
+		audio = c.audio.sent.Load()
+	}
+	if c.video != nil {
+		video = c.video.sent.Load()
+	}
+	return
+}
+
+// SetAudioLevel sets the audio level stamped on outgoing audio, in -dBov
+// (0 is loudest, 127 silence).
+func (c *Client) SetAudioLevel(level int) {
+	if c.audio != nil {
+		c.audio.level.Store(int32(min(max(level, 0), 127)))
+	}
+}

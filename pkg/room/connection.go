@@ -1,0 +1,401 @@
+package room
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+
+	"github.com/switchyard-sfu/switchyard/pkg/roap"
+)
+
+// Connection is one device of a participant: one PeerConnection and one
+// ROAP session. All fields are owned by the room actor unless noted.
+type Connection struct {
+	id            string
+	participantID string
+	deviceID      string
+	room          *Room
+	log           *zap.Logger
+	pc            *webrtc.PeerConnection
+	session       *roap.Session
+	state         ConnectionState
+	closed        bool
+
+	published map[string]*publication  // publication id -> publication
+	subs      map[string]*subscription // publication id -> subscription
+
+	// needsOffer is set when the node has changes the client has not been
+	// offered yet; negotiate sends them once the ROAP session is idle.
+	needsOffer bool
+	retry      *time.Timer
+
+	// wg counts goroutines this connection started (read loops, RTCP
+	// readers); closeConnection waits for them after closing the pc.
+	wg sync.WaitGroup
+}
+
+func (c *Connection) info() DeviceInfo {
+	d := DeviceInfo{DeviceID: c.deviceID, ConnectionID: c.id, State: c.state, SubscribedTracks: len(c.subs)}
+	for _, p := range c.published {
+		d.Published = append(d.Published, p.info)
+	}
+	return d
+}
+
+func randomTieBreaker() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return roap.NodeTieBreaker(binary.BigEndian.Uint32(b[:]))
+}
+
+// validateSDP rejects SDP that pion would choke on or that is not an offer
+// we can answer, with a cause a person can act on.
+func validateSDP(raw string) error {
+	var s sdp.SessionDescription
+	if err := s.UnmarshalString(raw); err != nil {
+		return fmt.Errorf("%w: malformed SDP: %v", ErrNegotiation, err)
+	}
+	if len(s.MediaDescriptions) == 0 {
+		return fmt.Errorf("%w: SDP has no media sections", ErrNegotiation)
+	}
+	return nil
+}
+
+func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
+	var res JoinResult
+	err := r.do(ctx, func() error {
+		part, known := r.participants[p.ParticipantID]
+		if !known && len(r.participants) >= r.opts.MaxParticipants {
+			return fmt.Errorf("room %q has %d participants: %w", r.id, len(r.participants), ErrRoomFull)
+		}
+		if err := validateSDP(p.Offer.SDP); err != nil {
+			return err
+		}
+		pc, err := r.m.o.Media.NewPeerConnection()
+		if err != nil {
+			return fmt.Errorf("create peer connection: %w", err)
+		}
+		c := &Connection{
+			id:            newID("c-"),
+			participantID: p.ParticipantID,
+			deviceID:      p.DeviceID,
+			room:          r,
+			pc:            pc,
+			session:       roap.NewSession(roap.SessionOptions{TieBreaker: randomTieBreaker()}),
+			state:         StateNew,
+			published:     make(map[string]*publication),
+			subs:          make(map[string]*subscription),
+		}
+		c.log = r.log.With(zap.String("conn", c.id), zap.String("participant", c.participantID), zap.String("device", c.deviceID))
+
+		d := c.session.Receive(p.Offer)
+		if d.Action != roap.ActionApplyOffer {
+			_ = pc.Close()
+			return fmt.Errorf("%w: first offer not accepted by ROAP (%v)", ErrInvalidArgument, d.Err)
+		}
+		answer, err := c.applyRemoteOffer(ctx, d.SDP)
+		if err != nil {
+			_ = pc.Close()
+			return err
+		}
+		// A rejoining device replaces its previous connection.
+		if known {
+			if old, ok := part.devices[p.DeviceID]; ok {
+				r.closeConnection(old, "replaced by a new connection of the same device")
+				part, known = r.participants[p.ParticipantID]
+			}
+		}
+		res.EventSeq = r.events.LastSeq()
+		res.ConnectionID = c.id
+		res.Answer = c.session.Answered(d.Seq, answer)
+
+		if !known {
+			part = &participant{id: p.ParticipantID, displayName: p.DisplayName, devices: make(map[string]*Connection)}
+			r.participants[p.ParticipantID] = part
+			r.emit(ParticipantJoined{ParticipantID: part.id, DisplayName: part.displayName})
+		}
+		part.devices[p.DeviceID] = c
+		r.conns[c.id] = c
+		r.m.indexConnection(c.id, r)
+		c.watch()
+		r.emit(DeviceJoined{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id})
+		c.log.Info("joined")
+
+		// Auto-subscribe: everything already published by others reaches the
+		// new connection through a node-initiated offer.
+		for _, other := range r.conns {
+			if other.participantID == c.participantID {
+				continue
+			}
+			for _, pub := range other.published {
+				r.subscribe(c, pub)
+			}
+		}
+		c.negotiate()
+		return nil
+	})
+	return res, err
+}
+
+// watch registers the pion callbacks; each posts to the room actor.
+func (c *Connection) watch() {
+	r := c.room
+	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		r.post(func() { c.setState(mapState(s)) })
+	})
+	c.pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		r.post(func() { r.publish(c, t, recv) })
+	})
+}
+
+func mapState(s webrtc.PeerConnectionState) ConnectionState {
+	switch s {
+	case webrtc.PeerConnectionStateConnecting:
+		return StateChecking
+	case webrtc.PeerConnectionStateConnected:
+		return StateConnected
+	case webrtc.PeerConnectionStateDisconnected:
+		return StateDisconnected
+	case webrtc.PeerConnectionStateFailed:
+		return StateFailed
+	case webrtc.PeerConnectionStateClosed:
+		return StateClosed
+	default:
+		return StateNew
+	}
+}
+
+func (c *Connection) setState(s ConnectionState) {
+	if c.closed || c.state == s {
+		return
+	}
+	c.state = s
+	c.log.Debug("connection state", zap.String("state", string(s)))
+	c.room.emit(ConnectionStateChanged{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id, State: s})
+}
+
+// applyRemoteOffer applies a client offer and returns the complete answer
+// SDP (with candidates).
+func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string, error) {
+	if err := validateSDP(offer); err != nil {
+		return "", err
+	}
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: apply offer: %v", ErrNegotiation, err)
+	}
+	answer, err := c.pc.CreateAnswer(nil)
+	if err != nil {
+		c.rollbackRemote()
+		return "", fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
+	}
+	return c.setLocal(ctx, answer)
+}
+
+func (c *Connection) rollbackRemote() {
+	_ = c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+}
+
+func (c *Connection) rollbackLocal() {
+	if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+	}
+}
+
+// setLocal sets a local description and waits (bounded) for ICE gathering so
+// the SDP carries its candidates; ROAP has no trickle.
+func (c *Connection) setLocal(ctx context.Context, d webrtc.SessionDescription) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(d); err != nil {
+		return "", fmt.Errorf("%w: set local %s: %v", ErrNegotiation, d.Type, err)
+	}
+	timer := time.NewTimer(c.room.m.o.SignalTimeout)
+	defer timer.Stop()
+	select {
+	case <-gathered:
+	case <-timer.C:
+		return "", fmt.Errorf("%w: ICE gathering did not complete within %s", ErrNegotiation, c.room.m.o.SignalTimeout)
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return c.pc.LocalDescription().SDP, nil
+}
+
+// negotiate sends a node-initiated OFFER when there are unoffered changes
+// and the ROAP session is idle; otherwise it runs again when it becomes idle.
+func (c *Connection) negotiate() {
+	if c.closed || !c.needsOffer || c.session.State() != roap.Idle ||
+		c.pc.SignalingState() != webrtc.SignalingStateStable {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.room.m.o.SignalTimeout)
+	defer cancel()
+	offer, err := c.pc.CreateOffer(nil)
+	if err != nil {
+		c.log.Warn("create offer", zap.Error(err))
+		return
+	}
+	sdpText, err := c.setLocal(ctx, offer)
+	if err != nil {
+		c.log.Warn("set local offer", zap.Error(err))
+		c.rollbackLocal()
+		return
+	}
+	msg, err := c.session.StartOffer(sdpText)
+	if err != nil {
+		c.log.Warn("start ROAP offer", zap.Error(err))
+		c.rollbackLocal()
+		return
+	}
+	c.needsOffer = false
+	c.room.emit(RoapOutbound{ConnectionID: c.id, Message: msg})
+}
+
+func (r *Room) roap(ctx context.Context, connID string, msg roap.Message) (*roap.Message, error) {
+	var reply *roap.Message
+	err := r.do(ctx, func() error {
+		c, ok := r.conns[connID]
+		if !ok {
+			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
+		}
+		var err error
+		reply, err = c.handleRoap(ctx, msg)
+		return err
+	})
+	return reply, err
+}
+
+// handleRoap applies one client ROAP message. A negotiation failure returns
+// both the ROAP ERROR to relay and an ErrNegotiation error.
+func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Message, error) {
+	d := c.session.Receive(msg)
+	switch d.Action {
+	case roap.ActionNone:
+		return nil, nil
+	case roap.ActionReply:
+		return d.Reply, nil
+	case roap.ActionRollbackApplyOffer, roap.ActionApplyOffer:
+		if d.Action == roap.ActionRollbackApplyOffer {
+			c.rollbackLocal()
+			c.needsOffer = true
+		}
+		answer, err := c.applyRemoteOffer(ctx, d.SDP)
+		if err != nil {
+			e := c.session.OfferFailed(d.Seq, err.Error())
+			c.afterTransaction()
+			return &e, err
+		}
+		a := c.session.Answered(d.Seq, answer)
+		c.afterTransaction()
+		return &a, nil
+	case roap.ActionApplyAnswer:
+		err := c.applyAnswer(d.SDP)
+		if err != nil {
+			c.rollbackLocal()
+			c.needsOffer = true // offered again with the next change
+			e := c.session.AnswerFailed(d.Seq, err.Error())
+			return &e, err
+		}
+		c.session.AnswerApplied(d.Seq)
+		c.afterTransaction()
+		return nil, nil
+	case roap.ActionOfferRejected:
+		c.rollbackLocal()
+		c.needsOffer = true
+		if d.Retry {
+			c.scheduleRetry(time.Duration(d.RetryAfter) * time.Second)
+		} else {
+			c.log.Warn("client refused node offer", zap.Error(d.Err))
+		}
+		return nil, nil
+	case roap.ActionMakeOffer:
+		c.needsOffer = true
+		c.negotiate()
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: unhandled ROAP action %d", ErrInvalidArgument, d.Action)
+}
+
+func (c *Connection) applyAnswer(answer string) error {
+	if err := validateSDP(answer); err != nil {
+		return err
+	}
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return fmt.Errorf("%w: apply answer: %v", ErrNegotiation, err)
+	}
+	return nil
+}
+
+// afterTransaction re-offers pending changes once a transaction completes.
+// It is posted rather than run inline so that the reply to the current ROAP
+// message is returned before the next OFFER appears in the events.
+func (c *Connection) afterTransaction() {
+	if c.needsOffer {
+		c.room.post(c.negotiate)
+	}
+}
+
+func (c *Connection) scheduleRetry(after time.Duration) {
+	if after <= 0 {
+		after = 100 * time.Millisecond
+	}
+	if c.retry != nil {
+		c.retry.Stop()
+	}
+	c.retry = time.AfterFunc(after, func() { c.room.post(c.negotiate) })
+}
+
+// closeConnection tears a connection down: its publications end (and every
+// subscriber is renegotiated), its subscriptions are released, the pc is
+// closed and its goroutines are awaited.
+func (r *Room) closeConnection(c *Connection, reason string) {
+	if c.closed {
+		return
+	}
+	for _, pub := range c.published {
+		r.unpublish(pub)
+	}
+	for _, s := range c.subs {
+		r.releaseSubscription(s)
+	}
+	c.closed = true
+	if c.retry != nil {
+		c.retry.Stop()
+	}
+	if err := c.pc.Close(); err != nil {
+		c.log.Debug("close peer connection", zap.Error(err))
+	}
+	waitTimeout(&c.wg, 5*time.Second)
+	delete(r.conns, c.id)
+	r.m.indexConnection(c.id, nil)
+	c.state = StateClosed
+	r.emit(ConnectionStateChanged{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id, State: StateClosed})
+	r.emit(DeviceLeft{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id, Reason: reason})
+	if p, ok := r.participants[c.participantID]; ok && p.devices[c.deviceID] == c {
+		delete(p.devices, c.deviceID)
+		if len(p.devices) == 0 {
+			delete(r.participants, p.id)
+			r.emit(ParticipantLeft{ParticipantID: p.id, Reason: reason})
+		}
+	}
+	c.log.Info("connection closed", zap.String("reason", reason))
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}

@@ -1,0 +1,206 @@
+package room
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// MediaOptions configure the node's WebRTC transport.
+type MediaOptions struct {
+	// UDPPort is the one UDP port every connection shares (ICE UDP mux).
+	// 0 picks an ephemeral port per local address (tests).
+	UDPPort int
+	// ListenIPs restricts the local addresses the mux listens on and
+	// advertises; empty means every interface.
+	ListenIPs []string
+	// IncludeLoopback offers 127.0.0.1 candidates. Needed for browsers and
+	// clients on the same host (the local demo, tests).
+	IncludeLoopback bool
+	// NAT1To1IPs are public addresses advertised instead of the local ones,
+	// for a node behind 1:1 NAT.
+	NAT1To1IPs []string
+}
+
+// Media builds PeerConnections that share one configuration and one UDP mux.
+type Media struct {
+	api *webrtc.API
+	mux *ice.MultiUDPMuxDefault
+}
+
+// NewMedia opens the UDP mux and prepares the pion API.
+func NewMedia(o MediaOptions) (*Media, error) {
+	var muxOpts []ice.UDPMuxFromPortOption
+	muxOpts = append(muxOpts, ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
+	if o.IncludeLoopback {
+		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
+	}
+	if len(o.ListenIPs) > 0 {
+		allowed := make(map[string]bool, len(o.ListenIPs))
+		for _, s := range o.ListenIPs {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				return nil, fmt.Errorf("%w: listen IP %q is not an IP address", ErrInvalidArgument, s)
+			}
+			allowed[ip.String()] = true
+		}
+		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return allowed[ip.String()] }))
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(o.UDPPort, muxOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("open ICE UDP mux on port %d: %w", o.UDPPort, err)
+	}
+
+	se := webrtc.SettingEngine{}
+	se.SetICEUDPMux(mux)
+	se.SetIncludeLoopbackCandidate(o.IncludeLoopback)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if len(o.NAT1To1IPs) > 0 {
+		se.SetNAT1To1IPs(o.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+	}
+
+	api, err := NewAPI(se, true)
+	if err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
+	return &Media{api: api, mux: mux}, nil
+}
+
+// NewAPI returns a pion API with the codecs, header extensions and
+// interceptors Switchyard speaks. forwarding selects the node's interceptor
+// set: NACKs from subscribers are answered from the forwarder's cache, so no
+// NACK responder is installed there; a client endpoint gets the responder.
+// first are installed ahead of the standard set, so they see incoming RTP
+// before the NACK generator does (pkg/client's loss emulation).
+func NewAPI(se webrtc.SettingEngine, forwarding bool, first ...interceptor.Factory) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := RegisterCodecs(m); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	for _, f := range first {
+		ir.Add(f)
+	}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(gen)
+	if !forwarding {
+		resp, err := nack.NewResponderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(resp)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	twccGen, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(twccGen)
+	twccExt, err := twcc.NewHeaderExtensionInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(twccExt)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// RegisterCodecs registers Opus, VP8, H264, VP9 and AV1 with RTX and the
+// feedback and header extensions the node relies on.
+func RegisterCodecs(m *webrtc.MediaEngine) error {
+	videoFB := []webrtc.RTCPFeedback{
+		{Type: webrtc.TypeRTCPFBTransportCC},
+		{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+		{Type: webrtc.TypeRTCPFBNACK},
+		{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+	}
+	audio := webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
+		},
+		PayloadType: 111,
+	}
+	if err := m.RegisterCodec(audio, webrtc.RTPCodecTypeAudio); err != nil {
+		return err
+	}
+	video := []struct {
+		mime string
+		fmtp string
+		pt   webrtc.PayloadType
+	}{
+		{webrtc.MimeTypeVP8, "", 96},
+		{webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", 102},
+		{webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", 104},
+		{webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f", 106},
+		{webrtc.MimeTypeVP9, "profile-id=0", 98},
+		{webrtc.MimeTypeAV1, "", 45},
+	}
+	for _, v := range video {
+		c := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: v.mime, ClockRate: 90000, SDPFmtpLine: v.fmtp, RTCPFeedback: videoFB},
+			PayloadType:        v.pt,
+		}
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
+		rtx := webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", v.pt)},
+			PayloadType:        v.pt + 1,
+		}
+		if err := m.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
+	}
+	exts := []struct {
+		uri   string
+		kinds []webrtc.RTPCodecType
+	}{
+		{sdp.SDESMidURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
+		{sdp.SDESRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
+		{sdp.SDESRepairRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
+		{sdp.TransportCCURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
+		{sdp.AudioLevelURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}},
+	}
+	for _, e := range exts {
+		for _, k := range e.kinds {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// NewPeerConnection creates a PeerConnection on the shared mux.
+func (m *Media) NewPeerConnection() (*webrtc.PeerConnection, error) {
+	return m.api.NewPeerConnection(webrtc.Configuration{
+		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+	})
+}
+
+// LocalAddrs lists the UDP addresses the mux listens on.
+func (m *Media) LocalAddrs() []net.Addr { return m.mux.GetListenAddresses() }
+
+// Close closes the UDP mux. PeerConnections must be closed first.
+func (m *Media) Close() error {
+	if m == nil || m.mux == nil {
+		return errors.New("media not open")
+	}
+	return m.mux.Close()
+}
