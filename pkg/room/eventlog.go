@@ -70,9 +70,10 @@ func (l *EventLog) LastSeq() uint64 {
 	return l.last
 }
 
-// Subscribe returns a subscription delivering every event after seq after.
-// after == 0 means "from the next event on". If the history no longer holds
-// after+1, it fails with ErrHistoryGone and the caller must resync.
+// Subscribe returns a subscription delivering every event after seq after,
+// then live events. after == 0 means "everything still retained". If the
+// history no longer holds after+1, it fails with ErrHistoryGone and the
+// caller must resync.
 func (l *EventLog) Subscribe(after uint64) (*Subscription, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -82,12 +83,12 @@ func (l *EventLog) Subscribe(after uint64) (*Subscription, error) {
 	if after > l.last {
 		return nil, fmt.Errorf("%w: after_seq %d is beyond the room's last event %d", ErrInvalidArgument, after, l.last)
 	}
-	if after == 0 {
-		after = l.last
-	}
 	oldest := uint64(1)
 	if l.last > uint64(len(l.ring)) {
 		oldest = l.last - uint64(len(l.ring)) + 1
+	}
+	if after == 0 {
+		after = oldest - 1
 	}
 	if after+1 < oldest {
 		return nil, fmt.Errorf("%w: asked for events after %d, oldest kept is %d", ErrHistoryGone, after, oldest)

@@ -1504,8 +1504,8 @@ func (x *RemoveParticipantResponse) GetConnections() uint32 {
 type EventsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
-	// Deliver events with a sequence number greater than this one. 0 starts
-	// with the room's next event.
+	// Deliver events with a sequence number greater than this one, then live
+	// events. 0 replays everything the node still retains.
 	AfterSeq      uint64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
