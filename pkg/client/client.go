@@ -118,6 +118,10 @@ func (c *Client) setup() error {
 	}
 	var first []interceptor.Factory
 	if c.o.Drop != nil {
+		// Emulated loss happens after SRTP decryption, so SRTP's replay
+		// window has already seen a dropped packet's index and would
+		// reject its retransmission; real loss happens before SRTP.
+		se.DisableSRTPReplayProtection(true)
 		first = append(first, dropFactory{drop: c.o.Drop})
 	}
 	api, err := room.NewAPI(se, false, first...)
@@ -151,6 +155,13 @@ func (c *Client) setup() error {
 	if c.o.Video {
 		c.video = newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoBitrate, c.o.VideoFPS, c.o.KeyframeInterval)
 		if err := c.addSource(c.video); err != nil {
+			return err
+		}
+	}
+	if !c.o.Audio && !c.o.Video {
+		// A receive-only client still needs an m-line to carry the
+		// transport; the node adds its own m-lines for what it forwards.
+		if _, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			return err
 		}
 	}

@@ -283,6 +283,8 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 	case roap.ActionRollbackApplyOffer, roap.ActionApplyOffer:
 		if d.Action == roap.ActionRollbackApplyOffer {
 			c.rollbackLocal()
+		}
+		if d.Reoffer {
 			c.needsOffer = true
 		}
 		answer, err := c.applyRemoteOffer(ctx, d.SDP)

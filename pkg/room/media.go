@@ -83,7 +83,10 @@ func NewMedia(o MediaOptions) (*Media, error) {
 // before the NACK generator does (pkg/client's loss emulation).
 func NewAPI(se webrtc.SettingEngine, forwarding bool, first ...interceptor.Factory) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := RegisterCodecs(m); err != nil {
+	// pion's NACK generator (interceptor v0.1.48) does not see packets
+	// repaired over RTX and keeps NACKing them, so a pion endpoint asks
+	// for plain retransmissions; the node offers RTX to everyone else.
+	if err := RegisterCodecs(m, forwarding); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
@@ -118,9 +121,9 @@ func NewAPI(se webrtc.SettingEngine, forwarding bool, first ...interceptor.Facto
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-// RegisterCodecs registers Opus, VP8, H264, VP9 and AV1 with RTX and the
-// feedback and header extensions the node relies on.
-func RegisterCodecs(m *webrtc.MediaEngine) error {
+// RegisterCodecs registers Opus, VP8, H264, VP9 and AV1 (each with RTX when
+// rtx is set) and the feedback and header extensions the node relies on.
+func RegisterCodecs(m *webrtc.MediaEngine, rtx bool) error {
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: webrtc.TypeRTCPFBTransportCC},
 		{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
@@ -158,11 +161,14 @@ func RegisterCodecs(m *webrtc.MediaEngine) error {
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
 			return err
 		}
-		rtx := webrtc.RTPCodecParameters{
+		if !rtx {
+			continue
+		}
+		r := webrtc.RTPCodecParameters{
 			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", v.pt)},
 			PayloadType:        v.pt + 1,
 		}
-		if err := m.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo); err != nil {
+		if err := m.RegisterCodec(r, webrtc.RTPCodecTypeVideo); err != nil {
 			return err
 		}
 	}
