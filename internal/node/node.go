@@ -192,3 +192,6 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
+
+// Media exposes the media transport (tests).
+func (n *Node) Media() *room.Media { return n.media }

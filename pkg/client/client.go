@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 
@@ -398,3 +399,7 @@ func fromPB(p *pb.RoapMessage) roap.Message {
 	}
 	return m
 }
+
+// WriteRTCP sends RTCP to the node on the client's transport (keyframe
+// requests, or deliberately odd feedback in robustness tests).
+func (c *Client) WriteRTCP(pkts []rtcp.Packet) error { return c.pc.WriteRTCP(pkts) }

@@ -274,6 +274,15 @@ func (r *Room) roap(ctx context.Context, connID string, msg roap.Message) (*roap
 // handleRoap applies one client ROAP message. A negotiation failure returns
 // both the ROAP ERROR to relay and an ErrNegotiation error.
 func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Message, error) {
+	// Malformed SDP is refused before the session sees the message, so it
+	// consumes no sequence number and changes no state.
+	switch msg.Type {
+	case roap.Offer, roap.Answer, roap.OfferResponse:
+		if err := validateSDP(msg.SDP); err != nil {
+			e := roap.Message{Type: roap.Error, Seq: msg.Seq, ErrorType: roap.ErrorFailed, ErrorCause: err.Error()}
+			return &e, err
+		}
+	}
 	d := c.session.Receive(msg)
 	switch d.Action {
 	case roap.ActionNone:
