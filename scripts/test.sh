@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project: formatting, vet, the whole test
+# suite under the race detector (end-to-end tests with real pion peers
+# included), the forward-path benchmarks once as a smoke test, and each fuzz
+# target for a short bounded time. This is the README's test command
+# (`make test`) and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime="${FUZZTIME:-10s}"
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '\.pb\.go$') || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== benchmarks (smoke: allocations on the forward path)"
+go test -run '^$' -bench 'BenchmarkForward' -benchmem -benchtime=2000x ./pkg/forwarder/
+
+echo "== fuzz (${fuzztime} each)"
+for target in $(go test -list '^Fuzz' ./pkg/... | grep '^Fuzz' | sort -u); do
+  for pkg in $(grep -l "func ${target}(" $(git ls-files 'pkg/*_test.go') | xargs -n1 dirname | sort -u); do
+    echo "-- ${pkg} ${target}"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${fuzztime}" "./${pkg}"
+  done
+done
+echo "== all checks passed"
