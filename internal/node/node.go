@@ -150,8 +150,9 @@ func (n *Node) Rooms() *room.Manager { return n.rooms }
 // Failed reports a listener that stopped serving on its own.
 func (n *Node) Failed() <-chan error { return n.served }
 
-// Drain refuses new rooms and waits until every room has closed or ctx ends.
-// Rooms still open when ctx ends are left to Shutdown.
+// Drain refuses new rooms and waits until no connection is left (every
+// participant has left; empty rooms do not hold the node) or ctx ends.
+// What is still open then is left to Shutdown.
 func (n *Node) Drain(ctx context.Context) {
 	n.rooms.Drain()
 	n.log.Info("draining", zap.Int("rooms", n.rooms.RoomCount()))
@@ -161,7 +162,7 @@ func (n *Node) Drain(ctx context.Context) {
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
-	for n.rooms.RoomCount() > 0 {
+	for n.rooms.Stats().Connections > 0 {
 		select {
 		case <-ctx.Done():
 			return

@@ -60,11 +60,22 @@ func (c *packetCache) unwrap(seq uint16) uint64 {
 	return uint64(int64(c.highest) + int64(diff))
 }
 
-// Put stores pkt under seq. Packets older than the cache window and packets
-// larger than a slot are not stored; Put reports whether pkt was stored.
-func (c *packetCache) Put(seq uint16, pkt []byte) bool {
+// putResult says what Put did with a packet.
+type putResult uint8
+
+const (
+	putStored    putResult = iota
+	putDuplicate           // the cache already holds this sequence number
+	putTooOld              // older than the window: storing it would evict a newer packet
+	putTooBig              // larger than a slot
+)
+
+// Put stores pkt under seq. A packet whose sequence number is already cached
+// is a duplicate (a publisher answering the same NACK twice, or RTX repairs
+// pion's NACK generator did not notice) and is not stored again.
+func (c *packetCache) Put(seq uint16, pkt []byte) putResult {
 	if len(pkt) > slotSize {
-		return false
+		return putTooBig
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -78,14 +89,16 @@ func (c *packetCache) Put(seq uint16, pkt []byte) bool {
 		if ext > c.highest {
 			c.highest = ext
 		} else if c.highest-ext > c.mask {
-			return false // older than the window: it would evict a newer packet
+			return putTooOld
+		} else if c.ext[ext&c.mask] == ext {
+			return putDuplicate
 		}
 	}
 	i := ext & c.mask
 	c.ext[i] = ext
 	c.lens[i] = uint16(len(pkt))
 	copy(c.data[i*slotSize:], pkt)
-	return true
+	return putStored
 }
 
 // Get copies the packet stored under seq into dst and returns its length. ok

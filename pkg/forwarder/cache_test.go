@@ -25,7 +25,7 @@ func TestCacheWrapAround(t *testing.T) {
 	// 65530 .. 65535, 0 .. 3: the 16-bit sequence number wraps mid-window.
 	for i := range 10 {
 		seq := uint16(65530 + i)
-		if !c.Put(seq, []byte{byte(i), 0xAB}) {
+		if c.Put(seq, []byte{byte(i), 0xAB}) != putStored {
 			t.Fatalf("Put(%d) refused", seq)
 		}
 	}
@@ -80,14 +80,14 @@ func TestCacheReorderedAndTooOld(t *testing.T) {
 	c := newPacketCache(8)
 	c.Put(100, []byte{100})
 	c.Put(102, []byte{102})
-	if !c.Put(101, []byte{101}) { // late, within the window
+	if c.Put(101, []byte{101}) != putStored { // late, within the window
 		t.Fatal("late Put(101) refused")
 	}
 	if got, ok := cacheGet(t, c, 101); !ok || got[0] != 101 {
 		t.Errorf("Get(101) = %x, %v", got, ok)
 	}
 	c.Put(110, []byte{110})
-	if c.Put(101, []byte{1}) { // 9 behind with 8 slots: would evict 109's slot
+	if c.Put(101, []byte{1}) != putTooOld { // 9 behind with 8 slots: would evict 109's slot
 		t.Error("Put of a packet older than the window accepted")
 	}
 	if _, ok := cacheGet(t, c, 111); ok {
@@ -100,7 +100,7 @@ func TestCacheLimits(t *testing.T) {
 	if _, ok := cacheGet(t, c, 0); ok {
 		t.Error("Get on an empty cache hit")
 	}
-	if c.Put(1, make([]byte, slotSize+1)) {
+	if c.Put(1, make([]byte, slotSize+1)) != putTooBig {
 		t.Error("oversized packet stored")
 	}
 	c.Put(2, []byte{1, 2, 3})
@@ -131,6 +131,18 @@ func BenchmarkCacheGet(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		if _, ok := c.Get(uint16(i&1023), dst); !ok {
 			b.Fatal("miss")
+		}
+	}
+}
+
+func TestCacheDetectsDuplicates(t *testing.T) {
+	c := newPacketCache(8)
+	for _, tc := range []struct {
+		seq  uint16
+		want putResult
+	}{{100, putStored}, {100, putDuplicate}, {102, putStored}, {101, putStored}, {101, putDuplicate}, {102, putDuplicate}, {103, putStored}} {
+		if got := c.Put(tc.seq, []byte{byte(tc.seq)}); got != tc.want {
+			t.Errorf("Put(%d) = %d, want %d", tc.seq, got, tc.want)
 		}
 	}
 }

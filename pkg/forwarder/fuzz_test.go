@@ -97,7 +97,7 @@ func FuzzHandlePacket(f *testing.F) {
 		if st.Packets+st.Retransmits != uint64(w.n) {
 			t.Fatalf("stats %+v do not match %d writes", st, w.n)
 		}
-		if st.Packets > rs.Packets || rs.Packets+rs.Malformed+rs.Mismatched != 4 {
+		if st.Packets > rs.Packets || rs.Packets+rs.Malformed+rs.Mismatched+rs.Duplicates != 4 {
 			t.Fatalf("receiver stats %+v", rs)
 		}
 	})

@@ -162,6 +162,10 @@ func (r *Receiver) HandlePacket(raw []byte) {
 		r.stats.mismatched.Add(1)
 		return
 	}
+	if r.cache.Put(p.sequenceNumber, raw) == putDuplicate {
+		r.stats.duplicates.Add(1)
+		return
+	}
 	r.stats.packets.Add(1)
 	r.stats.bytes.Add(uint64(len(raw)))
 	p.arrival = r.opts.Now()
@@ -174,8 +178,6 @@ func (r *Receiver) HandlePacket(raw []byte) {
 			r.stats.keyframes.Add(1)
 		}
 	}
-
-	r.cache.Put(p.sequenceNumber, raw)
 
 	for _, d := range *r.downTracks.Load() {
 		d.writeRTP(p)

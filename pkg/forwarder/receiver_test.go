@@ -225,3 +225,21 @@ func TestReceiverDropsOversizedPackets(t *testing.T) {
 		t.Errorf("oversized packet: %+v", st)
 	}
 }
+
+func TestReceiverDropsDuplicates(t *testing.T) {
+	// A publisher answering one NACK twice (or an RTX repair of a packet that
+	// did arrive) must reach each subscriber once.
+	f := newFixture(t, upOpus, webrtc.RTPCodecTypeAudio)
+	w := &recordingWriter{}
+	f.bound(t, &fakeContext{codecs: downAudioCodecs, ssrc: downSSRC, writer: w})
+	for _, seq := range []uint16{1, 2, 2, 4, 3, 3, 2, 5} {
+		f.r.HandlePacket(pkt{seq: seq, pt: 111, payload: opusPayload, audioLevel: -1}.build(t))
+	}
+	out := w.packets()
+	if len(out) != 5 {
+		t.Fatalf("forwarded %d packets, want 5", len(out))
+	}
+	if st := f.r.Stats(); st.Duplicates != 3 || st.Packets != 5 {
+		t.Errorf("stats %+v", st)
+	}
+}

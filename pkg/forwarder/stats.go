@@ -8,6 +8,7 @@ type ReceiverStats struct {
 	Bytes            uint64 // bytes of those packets, headers included
 	Malformed        uint64 // datagrams dropped as unparseable or oversized RTP
 	Mismatched       uint64 // packets dropped because their SSRC or payload type is not the receiver's
+	Duplicates       uint64 // packets dropped because the same sequence number was already received
 	Keyframes        uint64 // keyframes seen (counted once per frame)
 	KeyframeRequests uint64 // keyframe requests sent upstream (after throttling)
 }
@@ -15,7 +16,7 @@ type ReceiverStats struct {
 // receiverCounters are written by the read goroutine (and by any goroutine for
 // keyframeRequests) and read by Stats.
 type receiverCounters struct {
-	packets, bytes, malformed, mismatched, keyframes, keyframeRequests atomic.Uint64
+	packets, bytes, malformed, mismatched, duplicates, keyframes, keyframeRequests atomic.Uint64
 }
 
 func (c *receiverCounters) snapshot() ReceiverStats {
@@ -24,6 +25,7 @@ func (c *receiverCounters) snapshot() ReceiverStats {
 		Bytes:            c.bytes.Load(),
 		Malformed:        c.malformed.Load(),
 		Mismatched:       c.mismatched.Load(),
+		Duplicates:       c.duplicates.Load(),
 		Keyframes:        c.keyframes.Load(),
 		KeyframeRequests: c.keyframeRequests.Load(),
 	}

@@ -93,7 +93,10 @@ func NewAPI(se webrtc.SettingEngine, forwarding bool, first ...interceptor.Facto
 	for _, f := range first {
 		ir.Add(f)
 	}
-	gen, err := nack.NewGeneratorInterceptor()
+	// A packet still missing after five NACKs (about half a second) is too
+	// late to be useful, and the generator does not notice RTX repairs, so
+	// bound how often one packet is asked for.
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorMaxNacksPerPacket(5))
 	if err != nil {
 		return nil, err
 	}

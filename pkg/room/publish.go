@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 
@@ -52,11 +53,18 @@ func (r *Room) publish(c *Connection, t *webrtc.TrackRemote, recv *webrtc.RTPRec
 		conn: c,
 		subs: make(map[string]*subscription),
 	}
+	var audioLevelID uint8
+	for _, e := range recv.GetParameters().HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI {
+			audioLevelID = uint8(e.ID)
+		}
+	}
 	pc := c.pc
 	pub.receiver = forwarder.NewReceiver(forwarder.ReceiverOptions{
-		Kind:  t.Kind(),
-		SSRC:  uint32(t.SSRC()),
-		Codec: codec,
+		Kind:                  t.Kind(),
+		SSRC:                  uint32(t.SSRC()),
+		Codec:                 codec,
+		AudioLevelExtensionID: audioLevelID,
 		RequestKeyframe: func(ssrc uint32) {
 			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
