@@ -139,11 +139,13 @@ func (c *Client) setup() error {
 			c.connOnce.Do(func() { close(c.connected) })
 		}
 	})
-	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.rec.read(t, r)
+			c.rec.read(t, func(ssrc uint32) {
+				_ = c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+			})
 		}()
 	})
 	stream := c.o.ParticipantID + "-" + c.o.DeviceID
@@ -275,7 +277,8 @@ func (c *Client) applyReply(p *pb.RoapMessage) error {
 		c.session.AnswerApplied(d.Seq)
 		return nil
 	case roap.ActionOfferRejected:
-		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		// pion cannot roll back a local offer; the refused offer stays
+		// applied locally and the caller should rejoin.
 		return fmt.Errorf("node refused offer: %s %s", m.ErrorType, m.ErrorCause)
 	default:
 		return fmt.Errorf("unexpected ROAP reply %s (action %d)", m.Type, d.Action)
@@ -298,7 +301,6 @@ func (c *Client) Renegotiate(ctx context.Context, iceRestart bool) error {
 	res, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: toPB(offer)})
 	if err != nil {
 		c.session.CancelLocalOffer()
-		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return err
 	}
 	return c.applyReply(res.GetReply())

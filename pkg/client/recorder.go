@@ -46,7 +46,11 @@ type trackRecorder struct {
 	seenSeq [seenWindow]uint32
 	lastRTP uint16
 	started bool
+	lastPLI time.Time
 }
+
+// pliInterval spaces keyframe requests while a video track waits for one.
+const pliInterval = 300 * time.Millisecond
 
 type recorder struct {
 	mu     sync.Mutex
@@ -71,7 +75,11 @@ func (r *recorder) event(ev *pb.Event) {
 	r.changed()
 }
 
-func (r *recorder) read(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+// read records what arrives on t. Like a real decoder, it asks for a
+// keyframe (pli) when video starts, or has started, without one: pion may
+// drop the first packets of a new SSRC that arrive before its receiver is
+// set up, and the keyframe is usually among them.
+func (r *recorder) read(t *webrtc.TrackRemote, pli func(ssrc uint32)) {
 	id := t.ID()
 	r.mu.Lock()
 	tr := &trackRecorder{st: TrackStats{TrackID: id, StreamID: t.StreamID(), Kind: t.Kind().String()}}
@@ -100,8 +108,15 @@ func (r *recorder) read(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		m, merr := ParseMarker(pkt.Payload)
 		r.mu.Lock()
 		tr.record(&pkt, m, merr == nil, video, now)
+		needKey := video && tr.st.Keyframes == 0 && now.Sub(tr.lastPLI) >= pliInterval
+		if needKey {
+			tr.lastPLI = now
+		}
 		r.changed()
 		r.mu.Unlock()
+		if needKey {
+			pli(uint32(t.SSRC()))
+		}
 	}
 }
 

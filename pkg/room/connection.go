@@ -34,6 +34,9 @@ type Connection struct {
 	// needsOffer is set when the node has changes the client has not been
 	// offered yet; negotiate sends them once the ROAP session is idle.
 	needsOffer bool
+	// pendingOffer is the node OFFER sent and not yet answered; it is
+	// applied to pion together with the answer (see negotiate).
+	pendingOffer *webrtc.SessionDescription
 	retry      *time.Timer
 
 	// wg counts goroutines this connection started (read loops, RTCP
@@ -192,20 +195,12 @@ func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string
 	}
 	answer, err := c.pc.CreateAnswer(nil)
 	if err != nil {
-		c.rollbackRemote()
+		// pion cannot roll a remote offer back; the connection stays in
+		// have-remote-offer and every later offer fails until it is closed.
+		c.log.Error("create answer after applying an offer", zap.Error(err))
 		return "", fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
 	}
 	return c.setLocal(ctx, answer)
-}
-
-func (c *Connection) rollbackRemote() {
-	_ = c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
-}
-
-func (c *Connection) rollbackLocal() {
-	if c.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
-	}
 }
 
 // setLocal sets a local description and waits (bounded) for ICE gathering so
@@ -229,30 +224,33 @@ func (c *Connection) setLocal(ctx context.Context, d webrtc.SessionDescription) 
 
 // negotiate sends a node-initiated OFFER when there are unoffered changes
 // and the ROAP session is idle; otherwise it runs again when it becomes idle.
+//
+// The offer is only created, not applied: pion cannot roll back a local
+// offer (no have-local-offer → stable transition), and ROAP glare requires
+// the node to drop its offer and answer the client's. So the PeerConnection
+// stays stable until the ANSWER arrives, and applyAnswer sets the stored
+// offer and the answer together. Candidates gathered at join time are in the
+// offer already.
 func (c *Connection) negotiate() {
 	if c.closed || !c.needsOffer || c.session.State() != roap.Idle ||
 		c.pc.SignalingState() != webrtc.SignalingStateStable {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.room.m.o.SignalTimeout)
-	defer cancel()
+	if c.pc.ICEGatheringState() != webrtc.ICEGatheringStateComplete {
+		c.log.Warn("not offering before ICE gathering completed")
+		return
+	}
 	offer, err := c.pc.CreateOffer(nil)
 	if err != nil {
 		c.log.Warn("create offer", zap.Error(err))
 		return
 	}
-	sdpText, err := c.setLocal(ctx, offer)
-	if err != nil {
-		c.log.Warn("set local offer", zap.Error(err))
-		c.rollbackLocal()
-		return
-	}
-	msg, err := c.session.StartOffer(sdpText)
+	msg, err := c.session.StartOffer(offer.SDP)
 	if err != nil {
 		c.log.Warn("start ROAP offer", zap.Error(err))
-		c.rollbackLocal()
 		return
 	}
+	c.pendingOffer = &offer
 	c.needsOffer = false
 	c.room.emit(RoapOutbound{ConnectionID: c.id, Message: msg})
 }
@@ -291,7 +289,7 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 		return d.Reply, nil
 	case roap.ActionRollbackApplyOffer, roap.ActionApplyOffer:
 		if d.Action == roap.ActionRollbackApplyOffer {
-			c.rollbackLocal()
+			c.pendingOffer = nil // never applied to pion: nothing to roll back
 		}
 		if d.Reoffer {
 			c.needsOffer = true
@@ -308,7 +306,6 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 	case roap.ActionApplyAnswer:
 		err := c.applyAnswer(d.SDP)
 		if err != nil {
-			c.rollbackLocal()
 			c.needsOffer = true // offered again with the next change
 			e := c.session.AnswerFailed(d.Seq, err.Error())
 			return &e, err
@@ -317,7 +314,7 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 		c.afterTransaction()
 		return nil, nil
 	case roap.ActionOfferRejected:
-		c.rollbackLocal()
+		c.pendingOffer = nil
 		c.needsOffer = true
 		if d.Retry {
 			c.scheduleRetry(time.Duration(d.RetryAfter) * time.Second)
@@ -333,11 +330,23 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 	return nil, fmt.Errorf("%w: unhandled ROAP action %d", ErrInvalidArgument, d.Action)
 }
 
+// applyAnswer applies the stored node offer and the client's answer to it.
 func (c *Connection) applyAnswer(answer string) error {
+	offer := c.pendingOffer
+	c.pendingOffer = nil
+	if offer == nil {
+		return fmt.Errorf("%w: no node offer is pending", ErrNegotiation)
+	}
 	if err := validateSDP(answer); err != nil {
 		return err
 	}
+	if err := c.pc.SetLocalDescription(*offer); err != nil {
+		return fmt.Errorf("%w: apply node offer: %v", ErrNegotiation, err)
+	}
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		// pion cannot roll the offer back: the connection is stuck in
+		// have-local-offer and gets no further node offers.
+		c.log.Error("apply answer to node offer", zap.Error(err))
 		return fmt.Errorf("%w: apply answer: %v", ErrNegotiation, err)
 	}
 	return nil

@@ -72,6 +72,9 @@ func (r *Room) do(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// Once posted, fn runs to completion (its own work is bounded by
+	// SignalTimeout), and the caller waits for it even if ctx ends: fn
+	// writes into the caller's variables.
 	select {
 	case err := <-errc:
 		return err
@@ -83,8 +86,6 @@ func (r *Room) do(ctx context.Context, fn func() error) error {
 		default:
 			return fmt.Errorf("room %q: %w", r.id, ErrClosed)
 		}
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

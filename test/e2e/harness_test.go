@@ -148,7 +148,7 @@ func tracksFrom(c *client.Client, pub *client.Client) []client.TrackStats {
 }
 
 // receivingFrom reports whether c gets live audio and video (at least n
-// marked packets each) from pub.
+// marked packets each, video with a keyframe) from pub.
 func receivingFrom(c, pub *client.Client, n uint64) bool {
 	var audio, video bool
 	for _, t := range tracksFrom(c, pub) {
@@ -159,7 +159,7 @@ func receivingFrom(c, pub *client.Client, n uint64) bool {
 		case "audio":
 			audio = true
 		case "video":
-			video = true
+			video = t.Keyframes > 0 // decodable
 		}
 	}
 	return audio && video
