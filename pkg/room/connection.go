@@ -37,7 +37,7 @@ type Connection struct {
 	// pendingOffer is the node OFFER sent and not yet answered; it is
 	// applied to pion together with the answer (see negotiate).
 	pendingOffer *webrtc.SessionDescription
-	retry      *time.Timer
+	retry        *time.Timer
 
 	// wg counts goroutines this connection started (read loops, RTCP
 	// readers); closeConnection waits for them after closing the pc.
