@@ -201,6 +201,57 @@ func (TrackKind) EnumDescriptor() ([]byte, []int) {
 	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{2}
 }
 
+// MediaContent distinguishes main media from shared content (RFC 4796
+// a=content:slides on the publisher's m-line).
+type MediaContent int32
+
+const (
+	MediaContent_MEDIA_CONTENT_UNSPECIFIED MediaContent = 0
+	MediaContent_MEDIA_CONTENT_MAIN        MediaContent = 1
+	MediaContent_MEDIA_CONTENT_SLIDES      MediaContent = 2
+)
+
+// Enum value maps for MediaContent.
+var (
+	MediaContent_name = map[int32]string{
+		0: "MEDIA_CONTENT_UNSPECIFIED",
+		1: "MEDIA_CONTENT_MAIN",
+		2: "MEDIA_CONTENT_SLIDES",
+	}
+	MediaContent_value = map[string]int32{
+		"MEDIA_CONTENT_UNSPECIFIED": 0,
+		"MEDIA_CONTENT_MAIN":        1,
+		"MEDIA_CONTENT_SLIDES":      2,
+	}
+)
+
+func (x MediaContent) Enum() *MediaContent {
+	p := new(MediaContent)
+	*p = x
+	return p
+}
+
+func (x MediaContent) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MediaContent) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchyard_v1_medianode_proto_enumTypes[3].Descriptor()
+}
+
+func (MediaContent) Type() protoreflect.EnumType {
+	return &file_switchyard_v1_medianode_proto_enumTypes[3]
+}
+
+func (x MediaContent) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MediaContent.Descriptor instead.
+func (MediaContent) EnumDescriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{3}
+}
+
 // ConnectionState follows RTCPeerConnectionState.
 type ConnectionState int32
 
@@ -247,11 +298,11 @@ func (x ConnectionState) String() string {
 }
 
 func (ConnectionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchyard_v1_medianode_proto_enumTypes[3].Descriptor()
+	return file_switchyard_v1_medianode_proto_enumTypes[4].Descriptor()
 }
 
 func (ConnectionState) Type() protoreflect.EnumType {
-	return &file_switchyard_v1_medianode_proto_enumTypes[3]
+	return &file_switchyard_v1_medianode_proto_enumTypes[4]
 }
 
 func (x ConnectionState) Number() protoreflect.EnumNumber {
@@ -260,7 +311,125 @@ func (x ConnectionState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConnectionState.Descriptor instead.
 func (ConnectionState) EnumDescriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{3}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{4}
+}
+
+// SubscribeMode says how a connection receives other participants' media.
+type SubscribeMode int32
+
+const (
+	// Same as AUTO.
+	SubscribeMode_SUBSCRIBE_MODE_UNSPECIFIED SubscribeMode = 0
+	// Every other participant's tracks, added by node-initiated offers.
+	SubscribeMode_SUBSCRIBE_MODE_AUTO SubscribeMode = 1
+	// The connection's recvonly m-lines are receive slots filled by media
+	// requests; the node never renegotiates to change what a slot carries.
+	SubscribeMode_SUBSCRIBE_MODE_SLOTS SubscribeMode = 2
+)
+
+// Enum value maps for SubscribeMode.
+var (
+	SubscribeMode_name = map[int32]string{
+		0: "SUBSCRIBE_MODE_UNSPECIFIED",
+		1: "SUBSCRIBE_MODE_AUTO",
+		2: "SUBSCRIBE_MODE_SLOTS",
+	}
+	SubscribeMode_value = map[string]int32{
+		"SUBSCRIBE_MODE_UNSPECIFIED": 0,
+		"SUBSCRIBE_MODE_AUTO":        1,
+		"SUBSCRIBE_MODE_SLOTS":       2,
+	}
+)
+
+func (x SubscribeMode) Enum() *SubscribeMode {
+	p := new(SubscribeMode)
+	*p = x
+	return p
+}
+
+func (x SubscribeMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SubscribeMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchyard_v1_medianode_proto_enumTypes[5].Descriptor()
+}
+
+func (SubscribeMode) Type() protoreflect.EnumType {
+	return &file_switchyard_v1_medianode_proto_enumTypes[5]
+}
+
+func (x SubscribeMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SubscribeMode.Descriptor instead.
+func (SubscribeMode) EnumDescriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{5}
+}
+
+// SlotState is what a receive slot shows.
+type SlotState int32
+
+const (
+	SlotState_SLOT_STATE_UNSPECIFIED SlotState = 0
+	// Media of source_id flows into the slot.
+	SlotState_SLOT_STATE_LIVE SlotState = 1
+	// The policy has no source for this slot.
+	SlotState_SLOT_STATE_NO_SOURCE SlotState = 2
+	// The source exists but its video is muted: show an avatar.
+	SlotState_SLOT_STATE_AVATAR SlotState = 3
+	// A receiver-selected source that does not exist.
+	SlotState_SLOT_STATE_INVALID_SOURCE SlotState = 4
+	// Not even the lowest layer fits the connection's bandwidth.
+	SlotState_SLOT_STATE_BANDWIDTH_DISABLED SlotState = 5
+)
+
+// Enum value maps for SlotState.
+var (
+	SlotState_name = map[int32]string{
+		0: "SLOT_STATE_UNSPECIFIED",
+		1: "SLOT_STATE_LIVE",
+		2: "SLOT_STATE_NO_SOURCE",
+		3: "SLOT_STATE_AVATAR",
+		4: "SLOT_STATE_INVALID_SOURCE",
+		5: "SLOT_STATE_BANDWIDTH_DISABLED",
+	}
+	SlotState_value = map[string]int32{
+		"SLOT_STATE_UNSPECIFIED":        0,
+		"SLOT_STATE_LIVE":               1,
+		"SLOT_STATE_NO_SOURCE":          2,
+		"SLOT_STATE_AVATAR":             3,
+		"SLOT_STATE_INVALID_SOURCE":     4,
+		"SLOT_STATE_BANDWIDTH_DISABLED": 5,
+	}
+)
+
+func (x SlotState) Enum() *SlotState {
+	p := new(SlotState)
+	*p = x
+	return p
+}
+
+func (x SlotState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SlotState) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchyard_v1_medianode_proto_enumTypes[6].Descriptor()
+}
+
+func (SlotState) Type() protoreflect.EnumType {
+	return &file_switchyard_v1_medianode_proto_enumTypes[6]
+}
+
+func (x SlotState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SlotState.Descriptor instead.
+func (SlotState) EnumDescriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{6}
 }
 
 // RoapMessage is one ROAP message, field for field as Webex clients send it.
@@ -1015,7 +1184,15 @@ type Track struct {
 	// Negotiated codec, e.g. "video/VP8".
 	MimeType string `protobuf:"bytes,3,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
 	// The client's m-line mid.
-	Mid           string `protobuf:"bytes,4,opt,name=mid,proto3" json:"mid,omitempty"`
+	Mid string `protobuf:"bytes,4,opt,name=mid,proto3" json:"mid,omitempty"`
+	// Source id (Webex CSI): stable for the life of the publication. A
+	// device's main audio and main video share the base (id >> 8); share has
+	// its own base.
+	SourceId uint32       `protobuf:"varint,5,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	Content  MediaContent `protobuf:"varint,6,opt,name=content,proto3,enum=switchyard.v1.MediaContent" json:"content,omitempty"`
+	// Simulcast layers, lowest first (one entry when not simulcast).
+	Layers        []*Layer `protobuf:"bytes,7,rep,name=layers,proto3" json:"layers,omitempty"`
+	Muted         bool     `protobuf:"varint,8,opt,name=muted,proto3" json:"muted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1078,6 +1255,129 @@ func (x *Track) GetMid() string {
 	return ""
 }
 
+func (x *Track) GetSourceId() uint32 {
+	if x != nil {
+		return x.SourceId
+	}
+	return 0
+}
+
+func (x *Track) GetContent() MediaContent {
+	if x != nil {
+		return x.Content
+	}
+	return MediaContent_MEDIA_CONTENT_UNSPECIFIED
+}
+
+func (x *Track) GetLayers() []*Layer {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+func (x *Track) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
+// Layer is one simulcast layer of a video source.
+type Layer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 is the lowest.
+	Index uint32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// RID for RID-signalled simulcast; empty for SSRC-signalled.
+	Rid           string `protobuf:"bytes,2,opt,name=rid,proto3" json:"rid,omitempty"`
+	Ssrc          uint32 `protobuf:"varint,3,opt,name=ssrc,proto3" json:"ssrc,omitempty"`
+	Width         uint32 `protobuf:"varint,4,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32 `protobuf:"varint,5,opt,name=height,proto3" json:"height,omitempty"`
+	Bitrate       uint32 `protobuf:"varint,6,opt,name=bitrate,proto3" json:"bitrate,omitempty"`
+	Active        bool   `protobuf:"varint,7,opt,name=active,proto3" json:"active,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Layer) Reset() {
+	*x = Layer{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Layer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Layer) ProtoMessage() {}
+
+func (x *Layer) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Layer.ProtoReflect.Descriptor instead.
+func (*Layer) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Layer) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Layer) GetRid() string {
+	if x != nil {
+		return x.Rid
+	}
+	return ""
+}
+
+func (x *Layer) GetSsrc() uint32 {
+	if x != nil {
+		return x.Ssrc
+	}
+	return 0
+}
+
+func (x *Layer) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Layer) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Layer) GetBitrate() uint32 {
+	if x != nil {
+		return x.Bitrate
+	}
+	return 0
+}
+
+func (x *Layer) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
 type JoinRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
@@ -1085,14 +1385,16 @@ type JoinRequest struct {
 	DeviceId      string                 `protobuf:"bytes,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	DisplayName   string                 `protobuf:"bytes,4,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// The client's first ROAP OFFER (seq 1 for a fresh client).
-	Offer         *RoapMessage `protobuf:"bytes,5,opt,name=offer,proto3" json:"offer,omitempty"`
+	Offer *RoapMessage `protobuf:"bytes,5,opt,name=offer,proto3" json:"offer,omitempty"`
+	// How the connection receives media (default AUTO).
+	SubscribeMode SubscribeMode `protobuf:"varint,6,opt,name=subscribe_mode,json=subscribeMode,proto3,enum=switchyard.v1.SubscribeMode" json:"subscribe_mode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1406,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1419,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{14}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JoinRequest) GetRoomId() string {
@@ -1155,6 +1457,13 @@ func (x *JoinRequest) GetOffer() *RoapMessage {
 	return nil
 }
 
+func (x *JoinRequest) GetSubscribeMode() SubscribeMode {
+	if x != nil {
+		return x.SubscribeMode
+	}
+	return SubscribeMode_SUBSCRIBE_MODE_UNSPECIFIED
+}
+
 type JoinResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
@@ -1169,7 +1478,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1490,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1503,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{15}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JoinResponse) GetConnectionId() string {
@@ -1228,7 +1537,7 @@ type RoapRequest struct {
 
 func (x *RoapRequest) Reset() {
 	*x = RoapRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1549,7 @@ func (x *RoapRequest) String() string {
 func (*RoapRequest) ProtoMessage() {}
 
 func (x *RoapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1562,7 @@ func (x *RoapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapRequest.ProtoReflect.Descriptor instead.
 func (*RoapRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{16}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RoapRequest) GetConnectionId() string {
@@ -1281,7 +1590,7 @@ type RoapResponse struct {
 
 func (x *RoapResponse) Reset() {
 	*x = RoapResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1293,7 +1602,7 @@ func (x *RoapResponse) String() string {
 func (*RoapResponse) ProtoMessage() {}
 
 func (x *RoapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1306,7 +1615,7 @@ func (x *RoapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapResponse.ProtoReflect.Descriptor instead.
 func (*RoapResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{17}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RoapResponse) GetReply() *RoapMessage {
@@ -1325,7 +1634,7 @@ type LeaveRequest struct {
 
 func (x *LeaveRequest) Reset() {
 	*x = LeaveRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1337,7 +1646,7 @@ func (x *LeaveRequest) String() string {
 func (*LeaveRequest) ProtoMessage() {}
 
 func (x *LeaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1350,7 +1659,7 @@ func (x *LeaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveRequest.ProtoReflect.Descriptor instead.
 func (*LeaveRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{18}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LeaveRequest) GetConnectionId() string {
@@ -1368,7 +1677,7 @@ type LeaveResponse struct {
 
 func (x *LeaveResponse) Reset() {
 	*x = LeaveResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1689,7 @@ func (x *LeaveResponse) String() string {
 func (*LeaveResponse) ProtoMessage() {}
 
 func (x *LeaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1702,7 @@ func (x *LeaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveResponse.ProtoReflect.Descriptor instead.
 func (*LeaveResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{19}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{20}
 }
 
 type RemoveParticipantRequest struct {
@@ -1407,7 +1716,7 @@ type RemoveParticipantRequest struct {
 
 func (x *RemoveParticipantRequest) Reset() {
 	*x = RemoveParticipantRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1728,7 @@ func (x *RemoveParticipantRequest) String() string {
 func (*RemoveParticipantRequest) ProtoMessage() {}
 
 func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1741,7 @@ func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{20}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RemoveParticipantRequest) GetRoomId() string {
@@ -1466,7 +1775,7 @@ type RemoveParticipantResponse struct {
 
 func (x *RemoveParticipantResponse) Reset() {
 	*x = RemoveParticipantResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1787,7 @@ func (x *RemoveParticipantResponse) String() string {
 func (*RemoveParticipantResponse) ProtoMessage() {}
 
 func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1800,7 @@ func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{21}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RemoveParticipantResponse) GetConnections() uint32 {
@@ -1513,7 +1822,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1834,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1847,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{22}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventsRequest) GetRoomId() string {
@@ -1573,6 +1882,12 @@ type Event struct {
 	//	*Event_ConnectionStateChanged
 	//	*Event_Roap
 	//	*Event_RoomClosed
+	//	*Event_SlotStatus
+	//	*Event_ActiveSpeakers
+	//	*Event_LayersNeeded
+	//	*Event_MuteChanged
+	//	*Event_HoldChanged
+	//	*Event_FloorChanged
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1580,7 +1895,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1907,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1920,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{23}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -1717,6 +2032,60 @@ func (x *Event) GetRoomClosed() *RoomClosed {
 	return nil
 }
 
+func (x *Event) GetSlotStatus() *SlotStatusChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_SlotStatus); ok {
+			return x.SlotStatus
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetActiveSpeakers() *ActiveSpeakers {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ActiveSpeakers); ok {
+			return x.ActiveSpeakers
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetLayersNeeded() *LayersNeeded {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_LayersNeeded); ok {
+			return x.LayersNeeded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMuteChanged() *MuteChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MuteChanged); ok {
+			return x.MuteChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetHoldChanged() *HoldChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_HoldChanged); ok {
+			return x.HoldChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFloorChanged() *FloorChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_FloorChanged); ok {
+			return x.FloorChanged
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -1757,6 +2126,30 @@ type Event_RoomClosed struct {
 	RoomClosed *RoomClosed `protobuf:"bytes,18,opt,name=room_closed,json=roomClosed,proto3,oneof"`
 }
 
+type Event_SlotStatus struct {
+	SlotStatus *SlotStatusChanged `protobuf:"bytes,19,opt,name=slot_status,json=slotStatus,proto3,oneof"`
+}
+
+type Event_ActiveSpeakers struct {
+	ActiveSpeakers *ActiveSpeakers `protobuf:"bytes,20,opt,name=active_speakers,json=activeSpeakers,proto3,oneof"`
+}
+
+type Event_LayersNeeded struct {
+	LayersNeeded *LayersNeeded `protobuf:"bytes,21,opt,name=layers_needed,json=layersNeeded,proto3,oneof"`
+}
+
+type Event_MuteChanged struct {
+	MuteChanged *MuteChanged `protobuf:"bytes,22,opt,name=mute_changed,json=muteChanged,proto3,oneof"`
+}
+
+type Event_HoldChanged struct {
+	HoldChanged *HoldChanged `protobuf:"bytes,23,opt,name=hold_changed,json=holdChanged,proto3,oneof"`
+}
+
+type Event_FloorChanged struct {
+	FloorChanged *FloorChanged `protobuf:"bytes,24,opt,name=floor_changed,json=floorChanged,proto3,oneof"`
+}
+
 func (*Event_ParticipantJoined) isEvent_Payload() {}
 
 func (*Event_ParticipantLeft) isEvent_Payload() {}
@@ -1775,6 +2168,1425 @@ func (*Event_Roap) isEvent_Payload() {}
 
 func (*Event_RoomClosed) isEvent_Payload() {}
 
+func (*Event_SlotStatus) isEvent_Payload() {}
+
+func (*Event_ActiveSpeakers) isEvent_Payload() {}
+
+func (*Event_LayersNeeded) isEvent_Payload() {}
+
+func (*Event_MuteChanged) isEvent_Payload() {}
+
+func (*Event_HoldChanged) isEvent_Payload() {}
+
+func (*Event_FloorChanged) isEvent_Payload() {}
+
+// SlotStatusChanged carries the status of every slot of a connection
+// whenever any of them changes.
+type SlotStatusChanged struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// The media request in force.
+	RequestSeq    uint64        `protobuf:"varint,2,opt,name=request_seq,json=requestSeq,proto3" json:"request_seq,omitempty"`
+	Slots         []*SlotStatus `protobuf:"bytes,3,rep,name=slots,proto3" json:"slots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlotStatusChanged) Reset() {
+	*x = SlotStatusChanged{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlotStatusChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlotStatusChanged) ProtoMessage() {}
+
+func (x *SlotStatusChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlotStatusChanged.ProtoReflect.Descriptor instead.
+func (*SlotStatusChanged) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SlotStatusChanged) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *SlotStatusChanged) GetRequestSeq() uint64 {
+	if x != nil {
+		return x.RequestSeq
+	}
+	return 0
+}
+
+func (x *SlotStatusChanged) GetSlots() []*SlotStatus {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+// SlotStatus is one receive slot's state.
+type SlotStatus struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Mid      string                 `protobuf:"bytes,1,opt,name=mid,proto3" json:"mid,omitempty"`
+	State    SlotState              `protobuf:"varint,2,opt,name=state,proto3,enum=switchyard.v1.SlotState" json:"state,omitempty"`
+	SourceId uint32                 `protobuf:"varint,3,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	// Forwarded spatial layer (video, live only).
+	Layer         uint32 `protobuf:"varint,4,opt,name=layer,proto3" json:"layer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SlotStatus) Reset() {
+	*x = SlotStatus{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SlotStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SlotStatus) ProtoMessage() {}
+
+func (x *SlotStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SlotStatus.ProtoReflect.Descriptor instead.
+func (*SlotStatus) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SlotStatus) GetMid() string {
+	if x != nil {
+		return x.Mid
+	}
+	return ""
+}
+
+func (x *SlotStatus) GetState() SlotState {
+	if x != nil {
+		return x.State
+	}
+	return SlotState_SLOT_STATE_UNSPECIFIED
+}
+
+func (x *SlotStatus) GetSourceId() uint32 {
+	if x != nil {
+		return x.SourceId
+	}
+	return 0
+}
+
+func (x *SlotStatus) GetLayer() uint32 {
+	if x != nil {
+		return x.Layer
+	}
+	return 0
+}
+
+// ActiveSpeakers lists the room's audio sources by speaking order, dominant
+// speaker first.
+type ActiveSpeakers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceIds     []uint32               `protobuf:"varint,1,rep,packed,name=source_ids,json=sourceIds,proto3" json:"source_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActiveSpeakers) Reset() {
+	*x = ActiveSpeakers{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActiveSpeakers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActiveSpeakers) ProtoMessage() {}
+
+func (x *ActiveSpeakers) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActiveSpeakers.ProtoReflect.Descriptor instead.
+func (*ActiveSpeakers) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ActiveSpeakers) GetSourceIds() []uint32 {
+	if x != nil {
+		return x.SourceIds
+	}
+	return nil
+}
+
+// LayersNeeded tells which simulcast layers of a publisher's source some slot
+// needs, so the meeting service can ask the client to pause the others.
+type LayersNeeded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	SourceId      uint32                 `protobuf:"varint,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	Layers        []uint32               `protobuf:"varint,3,rep,packed,name=layers,proto3" json:"layers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayersNeeded) Reset() {
+	*x = LayersNeeded{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayersNeeded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayersNeeded) ProtoMessage() {}
+
+func (x *LayersNeeded) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayersNeeded.ProtoReflect.Descriptor instead.
+func (*LayersNeeded) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *LayersNeeded) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *LayersNeeded) GetSourceId() uint32 {
+	if x != nil {
+		return x.SourceId
+	}
+	return 0
+}
+
+func (x *LayersNeeded) GetLayers() []uint32 {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+// MuteChanged announces who muted whom.
+type MuteChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	Kind          TrackKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=switchyard.v1.TrackKind" json:"kind,omitempty"`
+	Content       MediaContent           `protobuf:"varint,3,opt,name=content,proto3,enum=switchyard.v1.MediaContent" json:"content,omitempty"`
+	Muted         bool                   `protobuf:"varint,4,opt,name=muted,proto3" json:"muted,omitempty"`
+	// The participant who asked; equal to participant_id for self-mute.
+	ByParticipantId string `protobuf:"bytes,5,opt,name=by_participant_id,json=byParticipantId,proto3" json:"by_participant_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MuteChanged) Reset() {
+	*x = MuteChanged{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteChanged) ProtoMessage() {}
+
+func (x *MuteChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteChanged.ProtoReflect.Descriptor instead.
+func (*MuteChanged) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *MuteChanged) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *MuteChanged) GetKind() TrackKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TrackKind_TRACK_KIND_UNSPECIFIED
+}
+
+func (x *MuteChanged) GetContent() MediaContent {
+	if x != nil {
+		return x.Content
+	}
+	return MediaContent_MEDIA_CONTENT_UNSPECIFIED
+}
+
+func (x *MuteChanged) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
+func (x *MuteChanged) GetByParticipantId() string {
+	if x != nil {
+		return x.ByParticipantId
+	}
+	return ""
+}
+
+type HoldChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	ConnectionId  string                 `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	Held          bool                   `protobuf:"varint,3,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldChanged) Reset() {
+	*x = HoldChanged{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldChanged) ProtoMessage() {}
+
+func (x *HoldChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldChanged.ProtoReflect.Descriptor instead.
+func (*HoldChanged) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *HoldChanged) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *HoldChanged) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *HoldChanged) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
+}
+
+// FloorChanged announces the share floor holder (empty: nobody).
+type FloorChanged struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId         string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	PreviousParticipantId string                 `protobuf:"bytes,2,opt,name=previous_participant_id,json=previousParticipantId,proto3" json:"previous_participant_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *FloorChanged) Reset() {
+	*x = FloorChanged{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FloorChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FloorChanged) ProtoMessage() {}
+
+func (x *FloorChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FloorChanged.ProtoReflect.Descriptor instead.
+func (*FloorChanged) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *FloorChanged) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *FloorChanged) GetPreviousParticipantId() string {
+	if x != nil {
+		return x.PreviousParticipantId
+	}
+	return ""
+}
+
+type MediaRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// Starts at 1; lower than the current one is ignored, equal re-acked.
+	Seq      uint64               `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Requests []*MediaRequestEntry `protobuf:"bytes,3,rep,name=requests,proto3" json:"requests,omitempty"`
+	// Connection-level receive caps; 0 means unlimited.
+	Caps          *ReceiveCaps `protobuf:"bytes,4,opt,name=caps,proto3" json:"caps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MediaRequest) Reset() {
+	*x = MediaRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaRequest) ProtoMessage() {}
+
+func (x *MediaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaRequest.ProtoReflect.Descriptor instead.
+func (*MediaRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *MediaRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *MediaRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *MediaRequest) GetRequests() []*MediaRequestEntry {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *MediaRequest) GetCaps() *ReceiveCaps {
+	if x != nil {
+		return x.Caps
+	}
+	return nil
+}
+
+// MediaRequestEntry fills its slots by one policy.
+type MediaRequestEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Policy:
+	//
+	//	*MediaRequestEntry_ActiveSpeaker
+	//	*MediaRequestEntry_ReceiverSelected
+	Policy isMediaRequestEntry_Policy `protobuf_oneof:"policy"`
+	// The receive slots (mids) this entry fills, in order; all of one kind.
+	Slots  []string     `protobuf:"bytes,3,rep,name=slots,proto3" json:"slots,omitempty"`
+	Limits *MediaLimits `protobuf:"bytes,4,opt,name=limits,proto3" json:"limits,omitempty"`
+	// MAIN (default) or SLIDES (share).
+	Content       MediaContent `protobuf:"varint,5,opt,name=content,proto3,enum=switchyard.v1.MediaContent" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MediaRequestEntry) Reset() {
+	*x = MediaRequestEntry{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaRequestEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaRequestEntry) ProtoMessage() {}
+
+func (x *MediaRequestEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaRequestEntry.ProtoReflect.Descriptor instead.
+func (*MediaRequestEntry) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *MediaRequestEntry) GetPolicy() isMediaRequestEntry_Policy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *MediaRequestEntry) GetActiveSpeaker() *ActiveSpeakerPolicy {
+	if x != nil {
+		if x, ok := x.Policy.(*MediaRequestEntry_ActiveSpeaker); ok {
+			return x.ActiveSpeaker
+		}
+	}
+	return nil
+}
+
+func (x *MediaRequestEntry) GetReceiverSelected() *ReceiverSelectedPolicy {
+	if x != nil {
+		if x, ok := x.Policy.(*MediaRequestEntry_ReceiverSelected); ok {
+			return x.ReceiverSelected
+		}
+	}
+	return nil
+}
+
+func (x *MediaRequestEntry) GetSlots() []string {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *MediaRequestEntry) GetLimits() *MediaLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+func (x *MediaRequestEntry) GetContent() MediaContent {
+	if x != nil {
+		return x.Content
+	}
+	return MediaContent_MEDIA_CONTENT_UNSPECIFIED
+}
+
+type isMediaRequestEntry_Policy interface {
+	isMediaRequestEntry_Policy()
+}
+
+type MediaRequestEntry_ActiveSpeaker struct {
+	ActiveSpeaker *ActiveSpeakerPolicy `protobuf:"bytes,1,opt,name=active_speaker,json=activeSpeaker,proto3,oneof"`
+}
+
+type MediaRequestEntry_ReceiverSelected struct {
+	ReceiverSelected *ReceiverSelectedPolicy `protobuf:"bytes,2,opt,name=receiver_selected,json=receiverSelected,proto3,oneof"`
+}
+
+func (*MediaRequestEntry_ActiveSpeaker) isMediaRequestEntry_Policy() {}
+
+func (*MediaRequestEntry_ReceiverSelected) isMediaRequestEntry_Policy() {}
+
+type ActiveSpeakerPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0-255, 255 highest; higher-priority entries are filled first.
+	Priority uint32 `protobuf:"varint,1,opt,name=priority,proto3" json:"priority,omitempty"`
+	// Skip sources whose video is muted.
+	PreferLiveVideo bool `protobuf:"varint,2,opt,name=prefer_live_video,json=preferLiveVideo,proto3" json:"prefer_live_video,omitempty"`
+	// Allow a source already shown by a higher-priority entry.
+	CrossPriorityDuplication bool `protobuf:"varint,3,opt,name=cross_priority_duplication,json=crossPriorityDuplication,proto3" json:"cross_priority_duplication,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ActiveSpeakerPolicy) Reset() {
+	*x = ActiveSpeakerPolicy{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActiveSpeakerPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActiveSpeakerPolicy) ProtoMessage() {}
+
+func (x *ActiveSpeakerPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActiveSpeakerPolicy.ProtoReflect.Descriptor instead.
+func (*ActiveSpeakerPolicy) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ActiveSpeakerPolicy) GetPriority() uint32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *ActiveSpeakerPolicy) GetPreferLiveVideo() bool {
+	if x != nil {
+		return x.PreferLiveVideo
+	}
+	return false
+}
+
+func (x *ActiveSpeakerPolicy) GetCrossPriorityDuplication() bool {
+	if x != nil {
+		return x.CrossPriorityDuplication
+	}
+	return false
+}
+
+type ReceiverSelectedPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceId      uint32                 `protobuf:"varint,1,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiverSelectedPolicy) Reset() {
+	*x = ReceiverSelectedPolicy{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiverSelectedPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiverSelectedPolicy) ProtoMessage() {}
+
+func (x *ReceiverSelectedPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiverSelectedPolicy.ProtoReflect.Descriptor instead.
+func (*ReceiverSelectedPolicy) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ReceiverSelectedPolicy) GetSourceId() uint32 {
+	if x != nil {
+		return x.SourceId
+	}
+	return 0
+}
+
+// MediaLimits bound the quality forwarded into a slot; 0 means unlimited.
+type MediaLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Frame size in 16x16 macroblocks (thumbnail 60 ... large 8192).
+	MaxFs uint32 `protobuf:"varint,1,opt,name=max_fs,json=maxFs,proto3" json:"max_fs,omitempty"`
+	// Frame rate in 1/100 fps (3000 = 30 fps).
+	MaxFps                  uint32 `protobuf:"varint,2,opt,name=max_fps,json=maxFps,proto3" json:"max_fps,omitempty"`
+	MaxWidth                uint32 `protobuf:"varint,3,opt,name=max_width,json=maxWidth,proto3" json:"max_width,omitempty"`
+	MaxHeight               uint32 `protobuf:"varint,4,opt,name=max_height,json=maxHeight,proto3" json:"max_height,omitempty"`
+	MaxPayloadBitsPerSecond uint32 `protobuf:"varint,5,opt,name=max_payload_bits_per_second,json=maxPayloadBitsPerSecond,proto3" json:"max_payload_bits_per_second,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *MediaLimits) Reset() {
+	*x = MediaLimits{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaLimits) ProtoMessage() {}
+
+func (x *MediaLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaLimits.ProtoReflect.Descriptor instead.
+func (*MediaLimits) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *MediaLimits) GetMaxFs() uint32 {
+	if x != nil {
+		return x.MaxFs
+	}
+	return 0
+}
+
+func (x *MediaLimits) GetMaxFps() uint32 {
+	if x != nil {
+		return x.MaxFps
+	}
+	return 0
+}
+
+func (x *MediaLimits) GetMaxWidth() uint32 {
+	if x != nil {
+		return x.MaxWidth
+	}
+	return 0
+}
+
+func (x *MediaLimits) GetMaxHeight() uint32 {
+	if x != nil {
+		return x.MaxHeight
+	}
+	return 0
+}
+
+func (x *MediaLimits) GetMaxPayloadBitsPerSecond() uint32 {
+	if x != nil {
+		return x.MaxPayloadBitsPerSecond
+	}
+	return 0
+}
+
+type ReceiveCaps struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TotalKbps     uint32                 `protobuf:"varint,1,opt,name=total_kbps,json=totalKbps,proto3" json:"total_kbps,omitempty"`
+	AudioKbps     uint32                 `protobuf:"varint,2,opt,name=audio_kbps,json=audioKbps,proto3" json:"audio_kbps,omitempty"`
+	VideoKbps     uint32                 `protobuf:"varint,3,opt,name=video_kbps,json=videoKbps,proto3" json:"video_kbps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiveCaps) Reset() {
+	*x = ReceiveCaps{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiveCaps) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiveCaps) ProtoMessage() {}
+
+func (x *ReceiveCaps) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiveCaps.ProtoReflect.Descriptor instead.
+func (*ReceiveCaps) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ReceiveCaps) GetTotalKbps() uint32 {
+	if x != nil {
+		return x.TotalKbps
+	}
+	return 0
+}
+
+func (x *ReceiveCaps) GetAudioKbps() uint32 {
+	if x != nil {
+		return x.AudioKbps
+	}
+	return 0
+}
+
+func (x *ReceiveCaps) GetVideoKbps() uint32 {
+	if x != nil {
+		return x.VideoKbps
+	}
+	return 0
+}
+
+type MediaRequestAck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// False when the request was older than the one in force and ignored.
+	Applied       bool          `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
+	Slots         []*SlotStatus `protobuf:"bytes,3,rep,name=slots,proto3" json:"slots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MediaRequestAck) Reset() {
+	*x = MediaRequestAck{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaRequestAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaRequestAck) ProtoMessage() {}
+
+func (x *MediaRequestAck) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaRequestAck.ProtoReflect.Descriptor instead.
+func (*MediaRequestAck) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *MediaRequestAck) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *MediaRequestAck) GetApplied() bool {
+	if x != nil {
+		return x.Applied
+	}
+	return false
+}
+
+func (x *MediaRequestAck) GetSlots() []*SlotStatus {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+type SetMuteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	ParticipantId string                 `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	Kind          TrackKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=switchyard.v1.TrackKind" json:"kind,omitempty"`
+	// MAIN (default) or SLIDES.
+	Content MediaContent `protobuf:"varint,4,opt,name=content,proto3,enum=switchyard.v1.MediaContent" json:"content,omitempty"`
+	Muted   bool         `protobuf:"varint,5,opt,name=muted,proto3" json:"muted,omitempty"`
+	// Who asks (a moderator, or participant_id itself).
+	ByParticipantId string `protobuf:"bytes,6,opt,name=by_participant_id,json=byParticipantId,proto3" json:"by_participant_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SetMuteRequest) Reset() {
+	*x = SetMuteRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMuteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMuteRequest) ProtoMessage() {}
+
+func (x *SetMuteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMuteRequest.ProtoReflect.Descriptor instead.
+func (*SetMuteRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SetMuteRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *SetMuteRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *SetMuteRequest) GetKind() TrackKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TrackKind_TRACK_KIND_UNSPECIFIED
+}
+
+func (x *SetMuteRequest) GetContent() MediaContent {
+	if x != nil {
+		return x.Content
+	}
+	return MediaContent_MEDIA_CONTENT_UNSPECIFIED
+}
+
+func (x *SetMuteRequest) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
+func (x *SetMuteRequest) GetByParticipantId() string {
+	if x != nil {
+		return x.ByParticipantId
+	}
+	return ""
+}
+
+type SetMuteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMuteResponse) Reset() {
+	*x = SetMuteResponse{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMuteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMuteResponse) ProtoMessage() {}
+
+func (x *SetMuteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMuteResponse.ProtoReflect.Descriptor instead.
+func (*SetMuteResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{40}
+}
+
+type SetHoldRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	Held          bool                   `protobuf:"varint,2,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetHoldRequest) Reset() {
+	*x = SetHoldRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetHoldRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetHoldRequest) ProtoMessage() {}
+
+func (x *SetHoldRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetHoldRequest.ProtoReflect.Descriptor instead.
+func (*SetHoldRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SetHoldRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *SetHoldRequest) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
+}
+
+type SetHoldResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetHoldResponse) Reset() {
+	*x = SetHoldResponse{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetHoldResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetHoldResponse) ProtoMessage() {}
+
+func (x *SetHoldResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetHoldResponse.ProtoReflect.Descriptor instead.
+func (*SetHoldResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{42}
+}
+
+// UpdateMediaRequest changes only the fields that are set.
+type UpdateMediaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	SendAudio     *bool                  `protobuf:"varint,2,opt,name=send_audio,json=sendAudio,proto3,oneof" json:"send_audio,omitempty"`
+	SendVideo     *bool                  `protobuf:"varint,3,opt,name=send_video,json=sendVideo,proto3,oneof" json:"send_video,omitempty"`
+	SendShare     *bool                  `protobuf:"varint,4,opt,name=send_share,json=sendShare,proto3,oneof" json:"send_share,omitempty"`
+	ReceiveAudio  *bool                  `protobuf:"varint,5,opt,name=receive_audio,json=receiveAudio,proto3,oneof" json:"receive_audio,omitempty"`
+	ReceiveVideo  *bool                  `protobuf:"varint,6,opt,name=receive_video,json=receiveVideo,proto3,oneof" json:"receive_video,omitempty"`
+	ReceiveShare  *bool                  `protobuf:"varint,7,opt,name=receive_share,json=receiveShare,proto3,oneof" json:"receive_share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMediaRequest) Reset() {
+	*x = UpdateMediaRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMediaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMediaRequest) ProtoMessage() {}
+
+func (x *UpdateMediaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMediaRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMediaRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *UpdateMediaRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *UpdateMediaRequest) GetSendAudio() bool {
+	if x != nil && x.SendAudio != nil {
+		return *x.SendAudio
+	}
+	return false
+}
+
+func (x *UpdateMediaRequest) GetSendVideo() bool {
+	if x != nil && x.SendVideo != nil {
+		return *x.SendVideo
+	}
+	return false
+}
+
+func (x *UpdateMediaRequest) GetSendShare() bool {
+	if x != nil && x.SendShare != nil {
+		return *x.SendShare
+	}
+	return false
+}
+
+func (x *UpdateMediaRequest) GetReceiveAudio() bool {
+	if x != nil && x.ReceiveAudio != nil {
+		return *x.ReceiveAudio
+	}
+	return false
+}
+
+func (x *UpdateMediaRequest) GetReceiveVideo() bool {
+	if x != nil && x.ReceiveVideo != nil {
+		return *x.ReceiveVideo
+	}
+	return false
+}
+
+func (x *UpdateMediaRequest) GetReceiveShare() bool {
+	if x != nil && x.ReceiveShare != nil {
+		return *x.ReceiveShare
+	}
+	return false
+}
+
+type UpdateMediaResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMediaResponse) Reset() {
+	*x = UpdateMediaResponse{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMediaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMediaResponse) ProtoMessage() {}
+
+func (x *UpdateMediaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMediaResponse.ProtoReflect.Descriptor instead.
+func (*UpdateMediaResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{44}
+}
+
+type GrantFloorRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	ParticipantId string                 `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantFloorRequest) Reset() {
+	*x = GrantFloorRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantFloorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantFloorRequest) ProtoMessage() {}
+
+func (x *GrantFloorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantFloorRequest.ProtoReflect.Descriptor instead.
+func (*GrantFloorRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GrantFloorRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *GrantFloorRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+type ReleaseFloorRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// If set, release only if this participant holds the floor.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseFloorRequest) Reset() {
+	*x = ReleaseFloorRequest{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseFloorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseFloorRequest) ProtoMessage() {}
+
+func (x *ReleaseFloorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseFloorRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseFloorRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ReleaseFloorRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *ReleaseFloorRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+type FloorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The holder after the call (empty: nobody).
+	ParticipantId string `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FloorResponse) Reset() {
+	*x = FloorResponse{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FloorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FloorResponse) ProtoMessage() {}
+
+func (x *FloorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FloorResponse.ProtoReflect.Descriptor instead.
+func (*FloorResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *FloorResponse) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
 // ParticipantJoined is sent when a participant's first device joins.
 type ParticipantJoined struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1786,7 +3598,7 @@ type ParticipantJoined struct {
 
 func (x *ParticipantJoined) Reset() {
 	*x = ParticipantJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +3610,7 @@ func (x *ParticipantJoined) String() string {
 func (*ParticipantJoined) ProtoMessage() {}
 
 func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +3623,7 @@ func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantJoined.ProtoReflect.Descriptor instead.
 func (*ParticipantJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{24}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ParticipantJoined) GetParticipantId() string {
@@ -1839,7 +3651,7 @@ type ParticipantLeft struct {
 
 func (x *ParticipantLeft) Reset() {
 	*x = ParticipantLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +3663,7 @@ func (x *ParticipantLeft) String() string {
 func (*ParticipantLeft) ProtoMessage() {}
 
 func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +3676,7 @@ func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantLeft.ProtoReflect.Descriptor instead.
 func (*ParticipantLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ParticipantLeft) GetParticipantId() string {
@@ -1893,7 +3705,7 @@ type DeviceJoined struct {
 
 func (x *DeviceJoined) Reset() {
 	*x = DeviceJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +3717,7 @@ func (x *DeviceJoined) String() string {
 func (*DeviceJoined) ProtoMessage() {}
 
 func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +3730,7 @@ func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceJoined.ProtoReflect.Descriptor instead.
 func (*DeviceJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeviceJoined) GetParticipantId() string {
@@ -1955,7 +3767,7 @@ type DeviceLeft struct {
 
 func (x *DeviceLeft) Reset() {
 	*x = DeviceLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +3779,7 @@ func (x *DeviceLeft) String() string {
 func (*DeviceLeft) ProtoMessage() {}
 
 func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +3792,7 @@ func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceLeft.ProtoReflect.Descriptor instead.
 func (*DeviceLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeviceLeft) GetParticipantId() string {
@@ -2023,7 +3835,7 @@ type TrackPublished struct {
 
 func (x *TrackPublished) Reset() {
 	*x = TrackPublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +3847,7 @@ func (x *TrackPublished) String() string {
 func (*TrackPublished) ProtoMessage() {}
 
 func (x *TrackPublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +3860,7 @@ func (x *TrackPublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackPublished.ProtoReflect.Descriptor instead.
 func (*TrackPublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TrackPublished) GetParticipantId() string {
@@ -2091,7 +3903,7 @@ type TrackUnpublished struct {
 
 func (x *TrackUnpublished) Reset() {
 	*x = TrackUnpublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +3915,7 @@ func (x *TrackUnpublished) String() string {
 func (*TrackUnpublished) ProtoMessage() {}
 
 func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +3928,7 @@ func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackUnpublished.ProtoReflect.Descriptor instead.
 func (*TrackUnpublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *TrackUnpublished) GetParticipantId() string {
@@ -2159,7 +3971,7 @@ type ConnectionStateChanged struct {
 
 func (x *ConnectionStateChanged) Reset() {
 	*x = ConnectionStateChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +3983,7 @@ func (x *ConnectionStateChanged) String() string {
 func (*ConnectionStateChanged) ProtoMessage() {}
 
 func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +3996,7 @@ func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionStateChanged.ProtoReflect.Descriptor instead.
 func (*ConnectionStateChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ConnectionStateChanged) GetParticipantId() string {
@@ -2227,7 +4039,7 @@ type RoapOutbound struct {
 
 func (x *RoapOutbound) Reset() {
 	*x = RoapOutbound{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +4051,7 @@ func (x *RoapOutbound) String() string {
 func (*RoapOutbound) ProtoMessage() {}
 
 func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +4064,7 @@ func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapOutbound.ProtoReflect.Descriptor instead.
 func (*RoapOutbound) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RoapOutbound) GetConnectionId() string {
@@ -2278,7 +4090,7 @@ type RoomClosed struct {
 
 func (x *RoomClosed) Reset() {
 	*x = RoomClosed{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2290,7 +4102,7 @@ func (x *RoomClosed) String() string {
 func (*RoomClosed) ProtoMessage() {}
 
 func (x *RoomClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2303,7 +4115,7 @@ func (x *RoomClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomClosed.ProtoReflect.Descriptor instead.
 func (*RoomClosed) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RoomClosed) GetReason() string {
@@ -2321,7 +4133,7 @@ type GetNodeInfoRequest struct {
 
 func (x *GetNodeInfoRequest) Reset() {
 	*x = GetNodeInfoRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2333,7 +4145,7 @@ func (x *GetNodeInfoRequest) String() string {
 func (*GetNodeInfoRequest) ProtoMessage() {}
 
 func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2346,7 +4158,7 @@ func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{57}
 }
 
 // NodeInfo is the node's load, for placement decisions.
@@ -2374,7 +4186,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2386,7 +4198,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2399,7 +4211,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -2508,7 +4320,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +4332,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +4345,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{59}
 }
 
 type DrainResponse struct {
@@ -2546,7 +4358,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2558,7 +4370,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2571,7 +4383,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DrainResponse) GetDraining() bool {
@@ -2642,18 +4454,31 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x124\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1e.switchyard.v1.ConnectionStateR\x05state\x12?\n" +
 	"\x10published_tracks\x18\x04 \x03(\v2\x14.switchyard.v1.TrackR\x0fpublishedTracks\x12+\n" +
-	"\x11subscribed_tracks\x18\x05 \x01(\rR\x10subscribedTracks\"\x7f\n" +
+	"\x11subscribed_tracks\x18\x05 \x01(\rR\x10subscribedTracks\"\x97\x02\n" +
 	"\x05Track\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x12\x1b\n" +
 	"\tmime_type\x18\x03 \x01(\tR\bmimeType\x12\x10\n" +
-	"\x03mid\x18\x04 \x01(\tR\x03mid\"\xbf\x01\n" +
+	"\x03mid\x18\x04 \x01(\tR\x03mid\x12\x1b\n" +
+	"\tsource_id\x18\x05 \x01(\rR\bsourceId\x125\n" +
+	"\acontent\x18\x06 \x01(\x0e2\x1b.switchyard.v1.MediaContentR\acontent\x12,\n" +
+	"\x06layers\x18\a \x03(\v2\x14.switchyard.v1.LayerR\x06layers\x12\x14\n" +
+	"\x05muted\x18\b \x01(\bR\x05muted\"\xa3\x01\n" +
+	"\x05Layer\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12\x10\n" +
+	"\x03rid\x18\x02 \x01(\tR\x03rid\x12\x12\n" +
+	"\x04ssrc\x18\x03 \x01(\rR\x04ssrc\x12\x14\n" +
+	"\x05width\x18\x04 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x05 \x01(\rR\x06height\x12\x18\n" +
+	"\abitrate\x18\x06 \x01(\rR\abitrate\x12\x16\n" +
+	"\x06active\x18\a \x01(\bR\x06active\"\x84\x02\n" +
 	"\vJoinRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12%\n" +
 	"\x0eparticipant_id\x18\x02 \x01(\tR\rparticipantId\x12\x1b\n" +
 	"\tdevice_id\x18\x03 \x01(\tR\bdeviceId\x12!\n" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x120\n" +
-	"\x05offer\x18\x05 \x01(\v2\x1a.switchyard.v1.RoapMessageR\x05offer\"\x84\x01\n" +
+	"\x05offer\x18\x05 \x01(\v2\x1a.switchyard.v1.RoapMessageR\x05offer\x12C\n" +
+	"\x0esubscribe_mode\x18\x06 \x01(\x0e2\x1c.switchyard.v1.SubscribeModeR\rsubscribeMode\"\x84\x01\n" +
 	"\fJoinResponse\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x122\n" +
 	"\x06answer\x18\x02 \x01(\v2\x1a.switchyard.v1.RoapMessageR\x06answer\x12\x1b\n" +
@@ -2674,7 +4499,7 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\vconnections\x18\x01 \x01(\rR\vconnections\"E\n" +
 	"\rEventsRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
-	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"\xe6\x05\n" +
+	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"\xff\b\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x17\n" +
 	"\aroom_id\x18\x02 \x01(\tR\x06roomId\x12\x17\n" +
@@ -2690,8 +4515,120 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x18connection_state_changed\x18\x10 \x01(\v2%.switchyard.v1.ConnectionStateChangedH\x00R\x16connectionStateChanged\x121\n" +
 	"\x04roap\x18\x11 \x01(\v2\x1b.switchyard.v1.RoapOutboundH\x00R\x04roap\x12<\n" +
 	"\vroom_closed\x18\x12 \x01(\v2\x19.switchyard.v1.RoomClosedH\x00R\n" +
-	"roomClosedB\t\n" +
-	"\apayload\"]\n" +
+	"roomClosed\x12C\n" +
+	"\vslot_status\x18\x13 \x01(\v2 .switchyard.v1.SlotStatusChangedH\x00R\n" +
+	"slotStatus\x12H\n" +
+	"\x0factive_speakers\x18\x14 \x01(\v2\x1d.switchyard.v1.ActiveSpeakersH\x00R\x0eactiveSpeakers\x12B\n" +
+	"\rlayers_needed\x18\x15 \x01(\v2\x1b.switchyard.v1.LayersNeededH\x00R\flayersNeeded\x12?\n" +
+	"\fmute_changed\x18\x16 \x01(\v2\x1a.switchyard.v1.MuteChangedH\x00R\vmuteChanged\x12?\n" +
+	"\fhold_changed\x18\x17 \x01(\v2\x1a.switchyard.v1.HoldChangedH\x00R\vholdChanged\x12B\n" +
+	"\rfloor_changed\x18\x18 \x01(\v2\x1b.switchyard.v1.FloorChangedH\x00R\ffloorChangedB\t\n" +
+	"\apayload\"\x8a\x01\n" +
+	"\x11SlotStatusChanged\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1f\n" +
+	"\vrequest_seq\x18\x02 \x01(\x04R\n" +
+	"requestSeq\x12/\n" +
+	"\x05slots\x18\x03 \x03(\v2\x19.switchyard.v1.SlotStatusR\x05slots\"\x81\x01\n" +
+	"\n" +
+	"SlotStatus\x12\x10\n" +
+	"\x03mid\x18\x01 \x01(\tR\x03mid\x12.\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x18.switchyard.v1.SlotStateR\x05state\x12\x1b\n" +
+	"\tsource_id\x18\x03 \x01(\rR\bsourceId\x12\x14\n" +
+	"\x05layer\x18\x04 \x01(\rR\x05layer\"/\n" +
+	"\x0eActiveSpeakers\x12\x1d\n" +
+	"\n" +
+	"source_ids\x18\x01 \x03(\rR\tsourceIds\"h\n" +
+	"\fLayersNeeded\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1b\n" +
+	"\tsource_id\x18\x02 \x01(\rR\bsourceId\x12\x16\n" +
+	"\x06layers\x18\x03 \x03(\rR\x06layers\"\xdb\x01\n" +
+	"\vMuteChanged\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x125\n" +
+	"\acontent\x18\x03 \x01(\x0e2\x1b.switchyard.v1.MediaContentR\acontent\x12\x14\n" +
+	"\x05muted\x18\x04 \x01(\bR\x05muted\x12*\n" +
+	"\x11by_participant_id\x18\x05 \x01(\tR\x0fbyParticipantId\"m\n" +
+	"\vHoldChanged\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12#\n" +
+	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x12\x12\n" +
+	"\x04held\x18\x03 \x01(\bR\x04held\"m\n" +
+	"\fFloorChanged\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x126\n" +
+	"\x17previous_participant_id\x18\x02 \x01(\tR\x15previousParticipantId\"\xb3\x01\n" +
+	"\fMediaRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12<\n" +
+	"\brequests\x18\x03 \x03(\v2 .switchyard.v1.MediaRequestEntryR\brequests\x12.\n" +
+	"\x04caps\x18\x04 \x01(\v2\x1a.switchyard.v1.ReceiveCapsR\x04caps\"\xc1\x02\n" +
+	"\x11MediaRequestEntry\x12K\n" +
+	"\x0eactive_speaker\x18\x01 \x01(\v2\".switchyard.v1.ActiveSpeakerPolicyH\x00R\ractiveSpeaker\x12T\n" +
+	"\x11receiver_selected\x18\x02 \x01(\v2%.switchyard.v1.ReceiverSelectedPolicyH\x00R\x10receiverSelected\x12\x14\n" +
+	"\x05slots\x18\x03 \x03(\tR\x05slots\x122\n" +
+	"\x06limits\x18\x04 \x01(\v2\x1a.switchyard.v1.MediaLimitsR\x06limits\x125\n" +
+	"\acontent\x18\x05 \x01(\x0e2\x1b.switchyard.v1.MediaContentR\acontentB\b\n" +
+	"\x06policy\"\x9b\x01\n" +
+	"\x13ActiveSpeakerPolicy\x12\x1a\n" +
+	"\bpriority\x18\x01 \x01(\rR\bpriority\x12*\n" +
+	"\x11prefer_live_video\x18\x02 \x01(\bR\x0fpreferLiveVideo\x12<\n" +
+	"\x1across_priority_duplication\x18\x03 \x01(\bR\x18crossPriorityDuplication\"5\n" +
+	"\x16ReceiverSelectedPolicy\x12\x1b\n" +
+	"\tsource_id\x18\x01 \x01(\rR\bsourceId\"\xb7\x01\n" +
+	"\vMediaLimits\x12\x15\n" +
+	"\x06max_fs\x18\x01 \x01(\rR\x05maxFs\x12\x17\n" +
+	"\amax_fps\x18\x02 \x01(\rR\x06maxFps\x12\x1b\n" +
+	"\tmax_width\x18\x03 \x01(\rR\bmaxWidth\x12\x1d\n" +
+	"\n" +
+	"max_height\x18\x04 \x01(\rR\tmaxHeight\x12<\n" +
+	"\x1bmax_payload_bits_per_second\x18\x05 \x01(\rR\x17maxPayloadBitsPerSecond\"j\n" +
+	"\vReceiveCaps\x12\x1d\n" +
+	"\n" +
+	"total_kbps\x18\x01 \x01(\rR\ttotalKbps\x12\x1d\n" +
+	"\n" +
+	"audio_kbps\x18\x02 \x01(\rR\taudioKbps\x12\x1d\n" +
+	"\n" +
+	"video_kbps\x18\x03 \x01(\rR\tvideoKbps\"n\n" +
+	"\x0fMediaRequestAck\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x18\n" +
+	"\aapplied\x18\x02 \x01(\bR\aapplied\x12/\n" +
+	"\x05slots\x18\x03 \x03(\v2\x19.switchyard.v1.SlotStatusR\x05slots\"\xf7\x01\n" +
+	"\x0eSetMuteRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12%\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tR\rparticipantId\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x125\n" +
+	"\acontent\x18\x04 \x01(\x0e2\x1b.switchyard.v1.MediaContentR\acontent\x12\x14\n" +
+	"\x05muted\x18\x05 \x01(\bR\x05muted\x12*\n" +
+	"\x11by_participant_id\x18\x06 \x01(\tR\x0fbyParticipantId\"\x11\n" +
+	"\x0fSetMuteResponse\"I\n" +
+	"\x0eSetHoldRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x12\n" +
+	"\x04held\x18\x02 \x01(\bR\x04held\"\x11\n" +
+	"\x0fSetHoldResponse\"\x86\x03\n" +
+	"\x12UpdateMediaRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\"\n" +
+	"\n" +
+	"send_audio\x18\x02 \x01(\bH\x00R\tsendAudio\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"send_video\x18\x03 \x01(\bH\x01R\tsendVideo\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"send_share\x18\x04 \x01(\bH\x02R\tsendShare\x88\x01\x01\x12(\n" +
+	"\rreceive_audio\x18\x05 \x01(\bH\x03R\freceiveAudio\x88\x01\x01\x12(\n" +
+	"\rreceive_video\x18\x06 \x01(\bH\x04R\freceiveVideo\x88\x01\x01\x12(\n" +
+	"\rreceive_share\x18\a \x01(\bH\x05R\freceiveShare\x88\x01\x01B\r\n" +
+	"\v_send_audioB\r\n" +
+	"\v_send_videoB\r\n" +
+	"\v_send_shareB\x10\n" +
+	"\x0e_receive_audioB\x10\n" +
+	"\x0e_receive_videoB\x10\n" +
+	"\x0e_receive_share\"\x15\n" +
+	"\x13UpdateMediaResponse\"S\n" +
+	"\x11GrantFloorRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12%\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tR\rparticipantId\"U\n" +
+	"\x13ReleaseFloorRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12%\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tR\rparticipantId\"6\n" +
+	"\rFloorResponse\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\"]\n" +
 	"\x11ParticipantJoined\x12%\n" +
 	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"P\n" +
@@ -2773,7 +4710,11 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\tTrackKind\x12\x1a\n" +
 	"\x16TRACK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TRACK_KIND_AUDIO\x10\x01\x12\x14\n" +
-	"\x10TRACK_KIND_VIDEO\x10\x02*\xe9\x01\n" +
+	"\x10TRACK_KIND_VIDEO\x10\x02*_\n" +
+	"\fMediaContent\x12\x1d\n" +
+	"\x19MEDIA_CONTENT_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12MEDIA_CONTENT_MAIN\x10\x01\x12\x18\n" +
+	"\x14MEDIA_CONTENT_SLIDES\x10\x02*\xe9\x01\n" +
 	"\x0fConnectionState\x12 \n" +
 	"\x1cCONNECTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CONNECTION_STATE_NEW\x10\x01\x12\x1d\n" +
@@ -2781,7 +4722,19 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x1aCONNECTION_STATE_CONNECTED\x10\x03\x12!\n" +
 	"\x1dCONNECTION_STATE_DISCONNECTED\x10\x04\x12\x1b\n" +
 	"\x17CONNECTION_STATE_FAILED\x10\x05\x12\x1b\n" +
-	"\x17CONNECTION_STATE_CLOSED\x10\x062\xc5\x06\n" +
+	"\x17CONNECTION_STATE_CLOSED\x10\x06*b\n" +
+	"\rSubscribeMode\x12\x1e\n" +
+	"\x1aSUBSCRIBE_MODE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13SUBSCRIBE_MODE_AUTO\x10\x01\x12\x18\n" +
+	"\x14SUBSCRIBE_MODE_SLOTS\x10\x02*\xaf\x01\n" +
+	"\tSlotState\x12\x1a\n" +
+	"\x16SLOT_STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fSLOT_STATE_LIVE\x10\x01\x12\x18\n" +
+	"\x14SLOT_STATE_NO_SOURCE\x10\x02\x12\x15\n" +
+	"\x11SLOT_STATE_AVATAR\x10\x03\x12\x1d\n" +
+	"\x19SLOT_STATE_INVALID_SOURCE\x10\x04\x12!\n" +
+	"\x1dSLOT_STATE_BANDWIDTH_DISABLED\x10\x052\x9c\n" +
+	"\n" +
 	"\tMediaNode\x12Q\n" +
 	"\n" +
 	"CreateRoom\x12 .switchyard.v1.CreateRoomRequest\x1a!.switchyard.v1.CreateRoomResponse\x12N\n" +
@@ -2792,7 +4745,14 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x04Roap\x12\x1a.switchyard.v1.RoapRequest\x1a\x1b.switchyard.v1.RoapResponse\x12B\n" +
 	"\x05Leave\x12\x1b.switchyard.v1.LeaveRequest\x1a\x1c.switchyard.v1.LeaveResponse\x12f\n" +
 	"\x11RemoveParticipant\x12'.switchyard.v1.RemoveParticipantRequest\x1a(.switchyard.v1.RemoveParticipantResponse\x12>\n" +
-	"\x06Events\x12\x1c.switchyard.v1.EventsRequest\x1a\x14.switchyard.v1.Event0\x01\x12I\n" +
+	"\x06Events\x12\x1c.switchyard.v1.EventsRequest\x1a\x14.switchyard.v1.Event0\x01\x12K\n" +
+	"\fRequestMedia\x12\x1b.switchyard.v1.MediaRequest\x1a\x1e.switchyard.v1.MediaRequestAck\x12H\n" +
+	"\aSetMute\x12\x1d.switchyard.v1.SetMuteRequest\x1a\x1e.switchyard.v1.SetMuteResponse\x12H\n" +
+	"\aSetHold\x12\x1d.switchyard.v1.SetHoldRequest\x1a\x1e.switchyard.v1.SetHoldResponse\x12T\n" +
+	"\vUpdateMedia\x12!.switchyard.v1.UpdateMediaRequest\x1a\".switchyard.v1.UpdateMediaResponse\x12L\n" +
+	"\n" +
+	"GrantFloor\x12 .switchyard.v1.GrantFloorRequest\x1a\x1c.switchyard.v1.FloorResponse\x12P\n" +
+	"\fReleaseFloor\x12\".switchyard.v1.ReleaseFloorRequest\x1a\x1c.switchyard.v1.FloorResponse\x12I\n" +
 	"\vGetNodeInfo\x12!.switchyard.v1.GetNodeInfoRequest\x1a\x17.switchyard.v1.NodeInfo\x12B\n" +
 	"\x05Drain\x12\x1b.switchyard.v1.DrainRequest\x1a\x1c.switchyard.v1.DrainResponseBKZIgithub.com/switchyard-sfu/switchyard/api/proto/switchyard/v1;switchyardv1b\x06proto3"
 
@@ -2808,107 +4768,168 @@ func file_switchyard_v1_medianode_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_medianode_proto_rawDescData
 }
 
-var file_switchyard_v1_medianode_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_switchyard_v1_medianode_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_switchyard_v1_medianode_proto_goTypes = []any{
 	(RoapMessageType)(0),              // 0: switchyard.v1.RoapMessageType
 	(RoapErrorType)(0),                // 1: switchyard.v1.RoapErrorType
 	(TrackKind)(0),                    // 2: switchyard.v1.TrackKind
-	(ConnectionState)(0),              // 3: switchyard.v1.ConnectionState
-	(*RoapMessage)(nil),               // 4: switchyard.v1.RoapMessage
-	(*RoomOptions)(nil),               // 5: switchyard.v1.RoomOptions
-	(*CreateRoomRequest)(nil),         // 6: switchyard.v1.CreateRoomRequest
-	(*CreateRoomResponse)(nil),        // 7: switchyard.v1.CreateRoomResponse
-	(*CloseRoomRequest)(nil),          // 8: switchyard.v1.CloseRoomRequest
-	(*CloseRoomResponse)(nil),         // 9: switchyard.v1.CloseRoomResponse
-	(*ListRoomsRequest)(nil),          // 10: switchyard.v1.ListRoomsRequest
-	(*ListRoomsResponse)(nil),         // 11: switchyard.v1.ListRoomsResponse
-	(*GetRoomRequest)(nil),            // 12: switchyard.v1.GetRoomRequest
-	(*GetRoomResponse)(nil),           // 13: switchyard.v1.GetRoomResponse
-	(*RoomSummary)(nil),               // 14: switchyard.v1.RoomSummary
-	(*Participant)(nil),               // 15: switchyard.v1.Participant
-	(*Device)(nil),                    // 16: switchyard.v1.Device
-	(*Track)(nil),                     // 17: switchyard.v1.Track
-	(*JoinRequest)(nil),               // 18: switchyard.v1.JoinRequest
-	(*JoinResponse)(nil),              // 19: switchyard.v1.JoinResponse
-	(*RoapRequest)(nil),               // 20: switchyard.v1.RoapRequest
-	(*RoapResponse)(nil),              // 21: switchyard.v1.RoapResponse
-	(*LeaveRequest)(nil),              // 22: switchyard.v1.LeaveRequest
-	(*LeaveResponse)(nil),             // 23: switchyard.v1.LeaveResponse
-	(*RemoveParticipantRequest)(nil),  // 24: switchyard.v1.RemoveParticipantRequest
-	(*RemoveParticipantResponse)(nil), // 25: switchyard.v1.RemoveParticipantResponse
-	(*EventsRequest)(nil),             // 26: switchyard.v1.EventsRequest
-	(*Event)(nil),                     // 27: switchyard.v1.Event
-	(*ParticipantJoined)(nil),         // 28: switchyard.v1.ParticipantJoined
-	(*ParticipantLeft)(nil),           // 29: switchyard.v1.ParticipantLeft
-	(*DeviceJoined)(nil),              // 30: switchyard.v1.DeviceJoined
-	(*DeviceLeft)(nil),                // 31: switchyard.v1.DeviceLeft
-	(*TrackPublished)(nil),            // 32: switchyard.v1.TrackPublished
-	(*TrackUnpublished)(nil),          // 33: switchyard.v1.TrackUnpublished
-	(*ConnectionStateChanged)(nil),    // 34: switchyard.v1.ConnectionStateChanged
-	(*RoapOutbound)(nil),              // 35: switchyard.v1.RoapOutbound
-	(*RoomClosed)(nil),                // 36: switchyard.v1.RoomClosed
-	(*GetNodeInfoRequest)(nil),        // 37: switchyard.v1.GetNodeInfoRequest
-	(*NodeInfo)(nil),                  // 38: switchyard.v1.NodeInfo
-	(*DrainRequest)(nil),              // 39: switchyard.v1.DrainRequest
-	(*DrainResponse)(nil),             // 40: switchyard.v1.DrainResponse
+	(MediaContent)(0),                 // 3: switchyard.v1.MediaContent
+	(ConnectionState)(0),              // 4: switchyard.v1.ConnectionState
+	(SubscribeMode)(0),                // 5: switchyard.v1.SubscribeMode
+	(SlotState)(0),                    // 6: switchyard.v1.SlotState
+	(*RoapMessage)(nil),               // 7: switchyard.v1.RoapMessage
+	(*RoomOptions)(nil),               // 8: switchyard.v1.RoomOptions
+	(*CreateRoomRequest)(nil),         // 9: switchyard.v1.CreateRoomRequest
+	(*CreateRoomResponse)(nil),        // 10: switchyard.v1.CreateRoomResponse
+	(*CloseRoomRequest)(nil),          // 11: switchyard.v1.CloseRoomRequest
+	(*CloseRoomResponse)(nil),         // 12: switchyard.v1.CloseRoomResponse
+	(*ListRoomsRequest)(nil),          // 13: switchyard.v1.ListRoomsRequest
+	(*ListRoomsResponse)(nil),         // 14: switchyard.v1.ListRoomsResponse
+	(*GetRoomRequest)(nil),            // 15: switchyard.v1.GetRoomRequest
+	(*GetRoomResponse)(nil),           // 16: switchyard.v1.GetRoomResponse
+	(*RoomSummary)(nil),               // 17: switchyard.v1.RoomSummary
+	(*Participant)(nil),               // 18: switchyard.v1.Participant
+	(*Device)(nil),                    // 19: switchyard.v1.Device
+	(*Track)(nil),                     // 20: switchyard.v1.Track
+	(*Layer)(nil),                     // 21: switchyard.v1.Layer
+	(*JoinRequest)(nil),               // 22: switchyard.v1.JoinRequest
+	(*JoinResponse)(nil),              // 23: switchyard.v1.JoinResponse
+	(*RoapRequest)(nil),               // 24: switchyard.v1.RoapRequest
+	(*RoapResponse)(nil),              // 25: switchyard.v1.RoapResponse
+	(*LeaveRequest)(nil),              // 26: switchyard.v1.LeaveRequest
+	(*LeaveResponse)(nil),             // 27: switchyard.v1.LeaveResponse
+	(*RemoveParticipantRequest)(nil),  // 28: switchyard.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil), // 29: switchyard.v1.RemoveParticipantResponse
+	(*EventsRequest)(nil),             // 30: switchyard.v1.EventsRequest
+	(*Event)(nil),                     // 31: switchyard.v1.Event
+	(*SlotStatusChanged)(nil),         // 32: switchyard.v1.SlotStatusChanged
+	(*SlotStatus)(nil),                // 33: switchyard.v1.SlotStatus
+	(*ActiveSpeakers)(nil),            // 34: switchyard.v1.ActiveSpeakers
+	(*LayersNeeded)(nil),              // 35: switchyard.v1.LayersNeeded
+	(*MuteChanged)(nil),               // 36: switchyard.v1.MuteChanged
+	(*HoldChanged)(nil),               // 37: switchyard.v1.HoldChanged
+	(*FloorChanged)(nil),              // 38: switchyard.v1.FloorChanged
+	(*MediaRequest)(nil),              // 39: switchyard.v1.MediaRequest
+	(*MediaRequestEntry)(nil),         // 40: switchyard.v1.MediaRequestEntry
+	(*ActiveSpeakerPolicy)(nil),       // 41: switchyard.v1.ActiveSpeakerPolicy
+	(*ReceiverSelectedPolicy)(nil),    // 42: switchyard.v1.ReceiverSelectedPolicy
+	(*MediaLimits)(nil),               // 43: switchyard.v1.MediaLimits
+	(*ReceiveCaps)(nil),               // 44: switchyard.v1.ReceiveCaps
+	(*MediaRequestAck)(nil),           // 45: switchyard.v1.MediaRequestAck
+	(*SetMuteRequest)(nil),            // 46: switchyard.v1.SetMuteRequest
+	(*SetMuteResponse)(nil),           // 47: switchyard.v1.SetMuteResponse
+	(*SetHoldRequest)(nil),            // 48: switchyard.v1.SetHoldRequest
+	(*SetHoldResponse)(nil),           // 49: switchyard.v1.SetHoldResponse
+	(*UpdateMediaRequest)(nil),        // 50: switchyard.v1.UpdateMediaRequest
+	(*UpdateMediaResponse)(nil),       // 51: switchyard.v1.UpdateMediaResponse
+	(*GrantFloorRequest)(nil),         // 52: switchyard.v1.GrantFloorRequest
+	(*ReleaseFloorRequest)(nil),       // 53: switchyard.v1.ReleaseFloorRequest
+	(*FloorResponse)(nil),             // 54: switchyard.v1.FloorResponse
+	(*ParticipantJoined)(nil),         // 55: switchyard.v1.ParticipantJoined
+	(*ParticipantLeft)(nil),           // 56: switchyard.v1.ParticipantLeft
+	(*DeviceJoined)(nil),              // 57: switchyard.v1.DeviceJoined
+	(*DeviceLeft)(nil),                // 58: switchyard.v1.DeviceLeft
+	(*TrackPublished)(nil),            // 59: switchyard.v1.TrackPublished
+	(*TrackUnpublished)(nil),          // 60: switchyard.v1.TrackUnpublished
+	(*ConnectionStateChanged)(nil),    // 61: switchyard.v1.ConnectionStateChanged
+	(*RoapOutbound)(nil),              // 62: switchyard.v1.RoapOutbound
+	(*RoomClosed)(nil),                // 63: switchyard.v1.RoomClosed
+	(*GetNodeInfoRequest)(nil),        // 64: switchyard.v1.GetNodeInfoRequest
+	(*NodeInfo)(nil),                  // 65: switchyard.v1.NodeInfo
+	(*DrainRequest)(nil),              // 66: switchyard.v1.DrainRequest
+	(*DrainResponse)(nil),             // 67: switchyard.v1.DrainResponse
 }
 var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	0,  // 0: switchyard.v1.RoapMessage.message_type:type_name -> switchyard.v1.RoapMessageType
 	1,  // 1: switchyard.v1.RoapMessage.error_type:type_name -> switchyard.v1.RoapErrorType
-	5,  // 2: switchyard.v1.CreateRoomRequest.options:type_name -> switchyard.v1.RoomOptions
-	14, // 3: switchyard.v1.CreateRoomResponse.room:type_name -> switchyard.v1.RoomSummary
-	14, // 4: switchyard.v1.ListRoomsResponse.rooms:type_name -> switchyard.v1.RoomSummary
-	14, // 5: switchyard.v1.GetRoomResponse.room:type_name -> switchyard.v1.RoomSummary
-	15, // 6: switchyard.v1.GetRoomResponse.participants:type_name -> switchyard.v1.Participant
-	5,  // 7: switchyard.v1.RoomSummary.options:type_name -> switchyard.v1.RoomOptions
-	16, // 8: switchyard.v1.Participant.devices:type_name -> switchyard.v1.Device
-	3,  // 9: switchyard.v1.Device.state:type_name -> switchyard.v1.ConnectionState
-	17, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
+	8,  // 2: switchyard.v1.CreateRoomRequest.options:type_name -> switchyard.v1.RoomOptions
+	17, // 3: switchyard.v1.CreateRoomResponse.room:type_name -> switchyard.v1.RoomSummary
+	17, // 4: switchyard.v1.ListRoomsResponse.rooms:type_name -> switchyard.v1.RoomSummary
+	17, // 5: switchyard.v1.GetRoomResponse.room:type_name -> switchyard.v1.RoomSummary
+	18, // 6: switchyard.v1.GetRoomResponse.participants:type_name -> switchyard.v1.Participant
+	8,  // 7: switchyard.v1.RoomSummary.options:type_name -> switchyard.v1.RoomOptions
+	19, // 8: switchyard.v1.Participant.devices:type_name -> switchyard.v1.Device
+	4,  // 9: switchyard.v1.Device.state:type_name -> switchyard.v1.ConnectionState
+	20, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
 	2,  // 11: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
-	4,  // 12: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
-	4,  // 13: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
-	4,  // 14: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
-	4,  // 15: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
-	28, // 16: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
-	29, // 17: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
-	30, // 18: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
-	31, // 19: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
-	32, // 20: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
-	33, // 21: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
-	34, // 22: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
-	35, // 23: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
-	36, // 24: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
-	17, // 25: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
-	3,  // 26: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
-	4,  // 27: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
-	6,  // 28: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
-	8,  // 29: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
-	10, // 30: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
-	12, // 31: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
-	18, // 32: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
-	20, // 33: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
-	22, // 34: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
-	24, // 35: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
-	26, // 36: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
-	37, // 37: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
-	39, // 38: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
-	7,  // 39: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
-	9,  // 40: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
-	11, // 41: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
-	13, // 42: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
-	19, // 43: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
-	21, // 44: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
-	23, // 45: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
-	25, // 46: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
-	27, // 47: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
-	38, // 48: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
-	40, // 49: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
-	39, // [39:50] is the sub-list for method output_type
-	28, // [28:39] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	3,  // 12: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
+	21, // 13: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
+	7,  // 14: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
+	5,  // 15: switchyard.v1.JoinRequest.subscribe_mode:type_name -> switchyard.v1.SubscribeMode
+	7,  // 16: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
+	7,  // 17: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
+	7,  // 18: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
+	55, // 19: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
+	56, // 20: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
+	57, // 21: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
+	58, // 22: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
+	59, // 23: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
+	60, // 24: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
+	61, // 25: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
+	62, // 26: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
+	63, // 27: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
+	32, // 28: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
+	34, // 29: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
+	35, // 30: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
+	36, // 31: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
+	37, // 32: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
+	38, // 33: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
+	33, // 34: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
+	6,  // 35: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
+	2,  // 36: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 37: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
+	40, // 38: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
+	44, // 39: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
+	41, // 40: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
+	42, // 41: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
+	43, // 42: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
+	3,  // 43: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
+	33, // 44: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
+	2,  // 45: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 46: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
+	20, // 47: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
+	4,  // 48: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
+	7,  // 49: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
+	9,  // 50: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
+	11, // 51: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
+	13, // 52: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
+	15, // 53: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
+	22, // 54: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
+	24, // 55: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
+	26, // 56: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
+	28, // 57: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
+	30, // 58: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
+	39, // 59: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
+	46, // 60: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
+	48, // 61: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
+	50, // 62: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
+	52, // 63: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
+	53, // 64: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
+	64, // 65: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
+	66, // 66: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
+	10, // 67: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
+	12, // 68: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
+	14, // 69: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
+	16, // 70: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
+	23, // 71: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
+	25, // 72: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
+	27, // 73: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
+	29, // 74: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
+	31, // 75: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
+	45, // 76: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
+	47, // 77: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
+	49, // 78: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
+	51, // 79: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
+	54, // 80: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
+	54, // 81: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
+	65, // 82: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
+	67, // 83: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
+	67, // [67:84] is the sub-list for method output_type
+	50, // [50:67] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_medianode_proto_init() }
@@ -2916,7 +4937,7 @@ func file_switchyard_v1_medianode_proto_init() {
 	if File_switchyard_v1_medianode_proto != nil {
 		return
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[23].OneofWrappers = []any{
+	file_switchyard_v1_medianode_proto_msgTypes[24].OneofWrappers = []any{
 		(*Event_ParticipantJoined)(nil),
 		(*Event_ParticipantLeft)(nil),
 		(*Event_DeviceJoined)(nil),
@@ -2926,14 +4947,25 @@ func file_switchyard_v1_medianode_proto_init() {
 		(*Event_ConnectionStateChanged)(nil),
 		(*Event_Roap)(nil),
 		(*Event_RoomClosed)(nil),
+		(*Event_SlotStatus)(nil),
+		(*Event_ActiveSpeakers)(nil),
+		(*Event_LayersNeeded)(nil),
+		(*Event_MuteChanged)(nil),
+		(*Event_HoldChanged)(nil),
+		(*Event_FloorChanged)(nil),
 	}
+	file_switchyard_v1_medianode_proto_msgTypes[33].OneofWrappers = []any{
+		(*MediaRequestEntry_ActiveSpeaker)(nil),
+		(*MediaRequestEntry_ReceiverSelected)(nil),
+	}
+	file_switchyard_v1_medianode_proto_msgTypes[43].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_medianode_proto_rawDesc), len(file_switchyard_v1_medianode_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   37,
+			NumEnums:      7,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,12 @@ const (
 	MediaNode_Leave_FullMethodName             = "/switchyard.v1.MediaNode/Leave"
 	MediaNode_RemoveParticipant_FullMethodName = "/switchyard.v1.MediaNode/RemoveParticipant"
 	MediaNode_Events_FullMethodName            = "/switchyard.v1.MediaNode/Events"
+	MediaNode_RequestMedia_FullMethodName      = "/switchyard.v1.MediaNode/RequestMedia"
+	MediaNode_SetMute_FullMethodName           = "/switchyard.v1.MediaNode/SetMute"
+	MediaNode_SetHold_FullMethodName           = "/switchyard.v1.MediaNode/SetHold"
+	MediaNode_UpdateMedia_FullMethodName       = "/switchyard.v1.MediaNode/UpdateMedia"
+	MediaNode_GrantFloor_FullMethodName        = "/switchyard.v1.MediaNode/GrantFloor"
+	MediaNode_ReleaseFloor_FullMethodName      = "/switchyard.v1.MediaNode/ReleaseFloor"
 	MediaNode_GetNodeInfo_FullMethodName       = "/switchyard.v1.MediaNode/GetNodeInfo"
 	MediaNode_Drain_FullMethodName             = "/switchyard.v1.MediaNode/Drain"
 )
@@ -71,6 +77,28 @@ type MediaNodeClient interface {
 	// history, or OUT_OF_RANGE if that history no longer reaches back (resync
 	// with GetRoom then).
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// RequestMedia sets what a slots-mode connection receives in its receive
+	// slots: which sources (by policy) and at most which quality. Requests
+	// carry a sequence number: lower ones are ignored, an equal one is
+	// re-acknowledged. An invalid request fails with INVALID_ARGUMENT naming
+	// the field and the previous request stays in force. Slot status changes
+	// follow as slot_status events.
+	RequestMedia(ctx context.Context, in *MediaRequest, opts ...grpc.CallOption) (*MediaRequestAck, error)
+	// SetMute mutes or unmutes a participant's audio, video or share; the node
+	// stops forwarding muted media itself.
+	SetMute(ctx context.Context, in *SetMuteRequest, opts ...grpc.CallOption) (*SetMuteResponse, error)
+	// SetHold holds or resumes a connection: a held connection neither sends
+	// nor receives media.
+	SetHold(ctx context.Context, in *SetHoldRequest, opts ...grpc.CallOption) (*SetHoldResponse, error)
+	// UpdateMedia enables or disables sending and receiving of audio, video
+	// and share for a connection without renegotiation.
+	UpdateMedia(ctx context.Context, in *UpdateMediaRequest, opts ...grpc.CallOption) (*UpdateMediaResponse, error)
+	// GrantFloor gives the share floor to a participant, revoking it from the
+	// previous holder; only the holder's share reaches share slots.
+	GrantFloor(ctx context.Context, in *GrantFloorRequest, opts ...grpc.CallOption) (*FloorResponse, error)
+	// ReleaseFloor takes the floor back (from anyone, or only if the named
+	// participant holds it).
+	ReleaseFloor(ctx context.Context, in *ReleaseFloorRequest, opts ...grpc.CallOption) (*FloorResponse, error)
 	// GetNodeInfo reports the node's load.
 	GetNodeInfo(ctx context.Context, in *GetNodeInfoRequest, opts ...grpc.CallOption) (*NodeInfo, error)
 	// Drain makes the node refuse new rooms while existing rooms carry on.
@@ -184,6 +212,66 @@ func (c *mediaNodeClient) Events(ctx context.Context, in *EventsRequest, opts ..
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MediaNode_EventsClient = grpc.ServerStreamingClient[Event]
 
+func (c *mediaNodeClient) RequestMedia(ctx context.Context, in *MediaRequest, opts ...grpc.CallOption) (*MediaRequestAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MediaRequestAck)
+	err := c.cc.Invoke(ctx, MediaNode_RequestMedia_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaNodeClient) SetMute(ctx context.Context, in *SetMuteRequest, opts ...grpc.CallOption) (*SetMuteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetMuteResponse)
+	err := c.cc.Invoke(ctx, MediaNode_SetMute_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaNodeClient) SetHold(ctx context.Context, in *SetHoldRequest, opts ...grpc.CallOption) (*SetHoldResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetHoldResponse)
+	err := c.cc.Invoke(ctx, MediaNode_SetHold_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaNodeClient) UpdateMedia(ctx context.Context, in *UpdateMediaRequest, opts ...grpc.CallOption) (*UpdateMediaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateMediaResponse)
+	err := c.cc.Invoke(ctx, MediaNode_UpdateMedia_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaNodeClient) GrantFloor(ctx context.Context, in *GrantFloorRequest, opts ...grpc.CallOption) (*FloorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FloorResponse)
+	err := c.cc.Invoke(ctx, MediaNode_GrantFloor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaNodeClient) ReleaseFloor(ctx context.Context, in *ReleaseFloorRequest, opts ...grpc.CallOption) (*FloorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FloorResponse)
+	err := c.cc.Invoke(ctx, MediaNode_ReleaseFloor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *mediaNodeClient) GetNodeInfo(ctx context.Context, in *GetNodeInfoRequest, opts ...grpc.CallOption) (*NodeInfo, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(NodeInfo)
@@ -237,6 +325,28 @@ type MediaNodeServer interface {
 	// history, or OUT_OF_RANGE if that history no longer reaches back (resync
 	// with GetRoom then).
 	Events(*EventsRequest, grpc.ServerStreamingServer[Event]) error
+	// RequestMedia sets what a slots-mode connection receives in its receive
+	// slots: which sources (by policy) and at most which quality. Requests
+	// carry a sequence number: lower ones are ignored, an equal one is
+	// re-acknowledged. An invalid request fails with INVALID_ARGUMENT naming
+	// the field and the previous request stays in force. Slot status changes
+	// follow as slot_status events.
+	RequestMedia(context.Context, *MediaRequest) (*MediaRequestAck, error)
+	// SetMute mutes or unmutes a participant's audio, video or share; the node
+	// stops forwarding muted media itself.
+	SetMute(context.Context, *SetMuteRequest) (*SetMuteResponse, error)
+	// SetHold holds or resumes a connection: a held connection neither sends
+	// nor receives media.
+	SetHold(context.Context, *SetHoldRequest) (*SetHoldResponse, error)
+	// UpdateMedia enables or disables sending and receiving of audio, video
+	// and share for a connection without renegotiation.
+	UpdateMedia(context.Context, *UpdateMediaRequest) (*UpdateMediaResponse, error)
+	// GrantFloor gives the share floor to a participant, revoking it from the
+	// previous holder; only the holder's share reaches share slots.
+	GrantFloor(context.Context, *GrantFloorRequest) (*FloorResponse, error)
+	// ReleaseFloor takes the floor back (from anyone, or only if the named
+	// participant holds it).
+	ReleaseFloor(context.Context, *ReleaseFloorRequest) (*FloorResponse, error)
 	// GetNodeInfo reports the node's load.
 	GetNodeInfo(context.Context, *GetNodeInfoRequest) (*NodeInfo, error)
 	// Drain makes the node refuse new rooms while existing rooms carry on.
@@ -277,6 +387,24 @@ func (UnimplementedMediaNodeServer) RemoveParticipant(context.Context, *RemovePa
 }
 func (UnimplementedMediaNodeServer) Events(*EventsRequest, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method Events not implemented")
+}
+func (UnimplementedMediaNodeServer) RequestMedia(context.Context, *MediaRequest) (*MediaRequestAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestMedia not implemented")
+}
+func (UnimplementedMediaNodeServer) SetMute(context.Context, *SetMuteRequest) (*SetMuteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMute not implemented")
+}
+func (UnimplementedMediaNodeServer) SetHold(context.Context, *SetHoldRequest) (*SetHoldResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetHold not implemented")
+}
+func (UnimplementedMediaNodeServer) UpdateMedia(context.Context, *UpdateMediaRequest) (*UpdateMediaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateMedia not implemented")
+}
+func (UnimplementedMediaNodeServer) GrantFloor(context.Context, *GrantFloorRequest) (*FloorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GrantFloor not implemented")
+}
+func (UnimplementedMediaNodeServer) ReleaseFloor(context.Context, *ReleaseFloorRequest) (*FloorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseFloor not implemented")
 }
 func (UnimplementedMediaNodeServer) GetNodeInfo(context.Context, *GetNodeInfoRequest) (*NodeInfo, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetNodeInfo not implemented")
@@ -460,6 +588,114 @@ func _MediaNode_Events_Handler(srv interface{}, stream grpc.ServerStream) error 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MediaNode_EventsServer = grpc.ServerStreamingServer[Event]
 
+func _MediaNode_RequestMedia_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MediaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).RequestMedia(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_RequestMedia_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).RequestMedia(ctx, req.(*MediaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaNode_SetMute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetMuteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).SetMute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_SetMute_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).SetMute(ctx, req.(*SetMuteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaNode_SetHold_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetHoldRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).SetHold(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_SetHold_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).SetHold(ctx, req.(*SetHoldRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaNode_UpdateMedia_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateMediaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).UpdateMedia(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_UpdateMedia_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).UpdateMedia(ctx, req.(*UpdateMediaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaNode_GrantFloor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantFloorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).GrantFloor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_GrantFloor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).GrantFloor(ctx, req.(*GrantFloorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaNode_ReleaseFloor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseFloorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaNodeServer).ReleaseFloor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaNode_ReleaseFloor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaNodeServer).ReleaseFloor(ctx, req.(*ReleaseFloorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MediaNode_GetNodeInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetNodeInfoRequest)
 	if err := dec(in); err != nil {
@@ -534,6 +770,30 @@ var MediaNode_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveParticipant",
 			Handler:    _MediaNode_RemoveParticipant_Handler,
+		},
+		{
+			MethodName: "RequestMedia",
+			Handler:    _MediaNode_RequestMedia_Handler,
+		},
+		{
+			MethodName: "SetMute",
+			Handler:    _MediaNode_SetMute_Handler,
+		},
+		{
+			MethodName: "SetHold",
+			Handler:    _MediaNode_SetHold_Handler,
+		},
+		{
+			MethodName: "UpdateMedia",
+			Handler:    _MediaNode_UpdateMedia_Handler,
+		},
+		{
+			MethodName: "GrantFloor",
+			Handler:    _MediaNode_GrantFloor_Handler,
+		},
+		{
+			MethodName: "ReleaseFloor",
+			Handler:    _MediaNode_ReleaseFloor_Handler,
 		},
 		{
 			MethodName: "GetNodeInfo",
