@@ -39,7 +39,17 @@ func kindToPB(k room.TrackKind) pb.TrackKind {
 }
 
 func trackToPB(t room.TrackInfo) *pb.Track {
-	return &pb.Track{TrackId: t.ID, Kind: kindToPB(t.Kind), MimeType: t.MimeType, Mid: t.Mid}
+	out := &pb.Track{
+		TrackId: t.ID, Kind: kindToPB(t.Kind), MimeType: t.MimeType, Mid: t.Mid,
+		SourceId: t.SourceID, Content: contentToPB(t.Content), Muted: t.Muted,
+	}
+	for _, l := range t.Layers {
+		out.Layers = append(out.Layers, &pb.Layer{
+			Index: uint32(l.Index), Rid: l.RID, Ssrc: l.SSRC, Width: uint32(l.Width), Height: uint32(l.Height),
+			Bitrate: uint32(l.Bitrate), Active: l.Active,
+		})
+	}
+	return out
 }
 
 func summaryToPB(s room.RoomSummary) *pb.RoomSummary {
@@ -92,6 +102,23 @@ func EventToPB(e room.Event) *pb.Event {
 		out.Payload = &pb.Event_Roap{Roap: &pb.RoapOutbound{ConnectionId: p.ConnectionID, Message: roappb.ToPB(p.Message)}}
 	case room.RoomClosed:
 		out.Payload = &pb.Event_RoomClosed{RoomClosed: &pb.RoomClosed{Reason: p.Reason}}
+	case room.SlotStatusChanged:
+		out.Payload = &pb.Event_SlotStatus{SlotStatus: &pb.SlotStatusChanged{ConnectionId: p.ConnectionID, RequestSeq: p.RequestSeq, Slots: slotsToPB(p.Slots)}}
+	case room.ActiveSpeakers:
+		out.Payload = &pb.Event_ActiveSpeakers{ActiveSpeakers: &pb.ActiveSpeakers{SourceIds: p.SourceIDs}}
+	case room.LayersNeeded:
+		ls := make([]uint32, len(p.Layers))
+		for i, l := range p.Layers {
+			ls[i] = uint32(l)
+		}
+		out.Payload = &pb.Event_LayersNeeded{LayersNeeded: &pb.LayersNeeded{ConnectionId: p.ConnectionID, SourceId: p.SourceID, Layers: ls}}
+	case room.MuteChanged:
+		out.Payload = &pb.Event_MuteChanged{MuteChanged: &pb.MuteChanged{ParticipantId: p.ParticipantID, Kind: kindToPB(p.Kind),
+			Content: contentToPB(p.Content), Muted: p.Muted, ByParticipantId: p.ByParticipantID}}
+	case room.HoldChanged:
+		out.Payload = &pb.Event_HoldChanged{HoldChanged: &pb.HoldChanged{ParticipantId: p.ParticipantID, ConnectionId: p.ConnectionID, Held: p.Held}}
+	case room.FloorChanged:
+		out.Payload = &pb.Event_FloorChanged{FloorChanged: &pb.FloorChanged{ParticipantId: p.ParticipantID, PreviousParticipantId: p.PreviousParticipantID}}
 	}
 	return out
 }

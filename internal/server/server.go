@@ -160,7 +160,12 @@ func (s *Service) Join(ctx context.Context, req *pb.JoinRequest) (*pb.JoinRespon
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	mode, err := modeFromPB(req.GetSubscribeMode())
+	if err != nil {
+		return nil, toStatus(err)
+	}
 	res, err := s.m.Join(ctx, room.JoinParams{
+		Mode:          mode,
 		RoomID:        req.GetRoomId(),
 		ParticipantID: req.GetParticipantId(),
 		DeviceID:      req.GetDeviceId(),

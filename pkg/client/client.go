@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,16 @@ type Options struct {
 	SourceBase uint32
 	// VideoBitrate in bit/s (default 500 kbit/s) and VideoFPS (default 30).
 	VideoBitrate, VideoFPS int
+	// Simulcast, if set, sends the video as these RID layers (lowest
+	// first), e.g. DefaultSimulcast; VideoBitrate is then ignored.
+	Simulcast []SimulcastLayer
+	// Share publishes a second video source marked as shared content
+	// (a=content:slides), with its own source base.
+	Share bool
+	// AudioSlots and VideoSlots, if either is set, join in slots mode with
+	// that many recvonly receive slots (filled by RequestMedia) instead of
+	// auto-subscribe.
+	AudioSlots, VideoSlots int
 	// KeyframeInterval between periodic keyframes (default 2 s); a PLI
 	// from the node forces one earlier.
 	KeyframeInterval time.Duration
@@ -60,7 +71,11 @@ type Client struct {
 	mu      sync.Mutex
 	session *roap.Session
 
-	audio, video *source
+	audio  *source
+	video  []*source // one per simulcast layer
+	share  *source
+	sendTr []*sourceTransceiver
+	slotTr []*webrtc.RTPTransceiver
 
 	rec *recorder
 
@@ -151,17 +166,42 @@ func (c *Client) setup() error {
 	stream := c.o.ParticipantID + "-" + c.o.DeviceID
 	if c.o.Audio {
 		c.audio = newAudioSource(c.o.SourceBase<<8, stream)
-		if err := c.addSource(c.audio); err != nil {
+		if err := c.addSources(c.audio); err != nil {
 			return err
 		}
 	}
 	if c.o.Video {
-		c.video = newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoBitrate, c.o.VideoFPS, c.o.KeyframeInterval)
-		if err := c.addSource(c.video); err != nil {
+		layers := c.o.Simulcast
+		if len(layers) == 0 {
+			layers = []SimulcastLayer{{Bitrate: c.o.VideoBitrate}}
+		}
+		for i, l := range layers {
+			c.video = append(c.video, newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoFPS, c.o.KeyframeInterval, l, i))
+		}
+		if err := c.addSources(c.video...); err != nil {
 			return err
 		}
 	}
-	if !c.o.Audio && !c.o.Video {
+	if c.o.Share {
+		c.share = newVideoSource(c.ShareSourceID(), stream+"-share", 5, 4*time.Second, SimulcastLayer{Bitrate: 300_000, Width: 1280, Height: 720}, 0)
+		c.share.track.id = "share"
+		if err := c.addSources(c.share); err != nil {
+			return err
+		}
+	}
+	for _, n := range []struct {
+		kind  webrtc.RTPCodecType
+		count int
+	}{{webrtc.RTPCodecTypeAudio, c.o.AudioSlots}, {webrtc.RTPCodecTypeVideo, c.o.VideoSlots}} {
+		for i := 0; i < n.count; i++ {
+			tr, err := c.pc.AddTransceiverFromKind(n.kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+			if err != nil {
+				return err
+			}
+			c.slotTr = append(c.slotTr, tr)
+		}
+	}
+	if !c.o.Audio && !c.o.Video && len(c.slotTr) == 0 {
 		// A receive-only client still needs an m-line to carry the
 		// transport; the node adds its own m-lines for what it forwards.
 		if _, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
@@ -171,22 +211,74 @@ func (c *Client) setup() error {
 	return nil
 }
 
-func (c *Client) addSource(s *source) error {
-	tr, err := c.pc.AddTransceiverFromTrack(s.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+// sourceTransceiver ties the sources sent on one transceiver (several for
+// simulcast) to it, so their tracks learn the negotiated mid.
+type sourceTransceiver struct {
+	tr      *webrtc.RTPTransceiver
+	sources []*source
+}
+
+// addSources sends srcs on one new sendonly transceiver: one source, or the
+// layers of a simulcast source (lowest first).
+func (c *Client) addSources(srcs ...*source) error {
+	tr, err := c.pc.AddTransceiverFromTrack(srcs[0].track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
 	sender := tr.Sender()
-	c.wg.Add(2)
-	go func() {
-		defer c.wg.Done()
-		s.readRTCP(sender)
-	}()
-	go func() {
-		defer c.wg.Done()
-		s.run(c.ctx)
-	}()
+	for _, s := range srcs[1:] {
+		if err := sender.AddEncoding(s.track); err != nil {
+			return err
+		}
+	}
+	c.sendTr = append(c.sendTr, &sourceTransceiver{tr: tr, sources: srcs})
+	for _, s := range srcs {
+		s := s
+		read := sender.ReadRTCP
+		if s.track.rid != "" {
+			rid := s.track.rid
+			read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return sender.ReadSimulcastRTCP(rid) }
+		}
+		c.wg.Add(2)
+		go func() {
+			defer c.wg.Done()
+			s.readRTCP(read)
+		}()
+		go func() {
+			defer c.wg.Done()
+			s.run(c.ctx)
+		}()
+	}
 	return nil
+}
+
+// annotate adds to the SDP sent to the node what Webex clients announce:
+// each source's id (a=jmp-source:<mid> csi=<id>) and, on the share m-line,
+// a=content:slides (RFC 4796). pion refuses a munged local description, so
+// only the copy that goes out carries them; both are informational for
+// pion.
+func (c *Client) annotate(sdpText string) string {
+	for _, st := range c.sendTr {
+		mid := st.tr.Mid()
+		if mid == "" {
+			continue
+		}
+		extra := fmt.Sprintf("a=jmp-source:%s csi=%d\r\n", mid, st.sources[0].id)
+		if st.sources[0] == c.share {
+			extra += "a=content:slides\r\n"
+		}
+		sdpText = strings.Replace(sdpText, "a=mid:"+mid+"\r\n", "a=mid:"+mid+"\r\n"+extra, 1)
+	}
+	return sdpText
+}
+
+// learnMids tells each track its transceiver's mid once it is assigned.
+func (c *Client) learnMids() {
+	for _, st := range c.sendTr {
+		for _, s := range st.sources {
+			s.track.setMid(st.tr.Mid())
+		}
+	}
 }
 
 func (c *Client) join(ctx context.Context) error {
@@ -196,13 +288,19 @@ func (c *Client) join(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.learnMids()
+	sdpText = c.annotate(sdpText)
 	offer, err := c.session.StartOffer(sdpText)
 	if err != nil {
 		return err
 	}
+	mode := pb.SubscribeMode_SUBSCRIBE_MODE_AUTO
+	if len(c.slotTr) > 0 {
+		mode = pb.SubscribeMode_SUBSCRIBE_MODE_SLOTS
+	}
 	res, err := c.o.Node.Join(ctx, &pb.JoinRequest{
 		RoomId: c.o.RoomID, ParticipantId: c.o.ParticipantID, DeviceId: c.o.DeviceID,
-		DisplayName: c.o.DisplayName, Offer: toPB(offer),
+		DisplayName: c.o.DisplayName, Offer: toPB(offer), SubscribeMode: mode,
 	})
 	if err != nil {
 		c.session.CancelLocalOffer()
@@ -294,6 +392,7 @@ func (c *Client) Renegotiate(ctx context.Context, iceRestart bool) error {
 	if err != nil {
 		return err
 	}
+	sdpText = c.annotate(sdpText)
 	offer, err := c.session.StartOffer(sdpText)
 	if err != nil {
 		return err
@@ -344,13 +443,44 @@ func (c *Client) handleNodeRoap(p *pb.RoapMessage) {
 			reply = c.session.OfferFailed(d.Seq, err.Error())
 			break
 		}
-		reply = c.session.Answered(d.Seq, ans)
+		reply = c.session.Answered(d.Seq, c.annotate(ans))
 	default:
 		return
 	}
 	if _, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: toPB(reply)}); err != nil && c.ctx.Err() == nil {
 		c.log.Warn("send ROAP reply", zap.Error(err))
 	}
+}
+
+// PLIs returns how many keyframe requests each video layer (index 0 lowest)
+// of this client received from the node.
+func (c *Client) PLIs() []uint64 {
+	out := make([]uint64, len(c.video))
+	for i, v := range c.video {
+		out[i] = v.plis.Load()
+	}
+	return out
+}
+
+// ShareSourceID is the source id stamped on the share stream's markers.
+func (c *Client) ShareSourceID() uint32 { return (c.o.SourceBase^0x400000)<<8 | 1 }
+
+// SlotMids returns the mids of the client's receive slots of a kind, in
+// order (slots mode).
+func (c *Client) SlotMids(kind webrtc.RTPCodecType) []string {
+	var out []string
+	for _, tr := range c.slotTr {
+		if tr.Kind() == kind {
+			out = append(out, tr.Mid())
+		}
+	}
+	return out
+}
+
+// RequestMedia sends a media request for this connection (slots mode).
+func (c *Client) RequestMedia(ctx context.Context, req *pb.MediaRequest) (*pb.MediaRequestAck, error) {
+	req.ConnectionId = c.connID
+	return c.o.Node.RequestMedia(ctx, req)
 }
 
 // ConnectionID is the node's id for this device's connection.

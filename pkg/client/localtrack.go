@@ -14,15 +14,17 @@ import (
 // negotiated (payload type, SSRC, audio-level extension id) so the
 // synthetic sources can stamp real header extensions.
 type localTrack struct {
-	id, streamID string
-	codec        webrtc.RTPCodecCapability
+	id, streamID, rid string
+	codec             webrtc.RTPCodecCapability
 
-	mu          sync.Mutex
-	writer      webrtc.TrackLocalWriter
-	pt          uint8
-	ssrc        uint32
-	audioLevel  uint8 // negotiated extension id, 0 if none
-	packetCount uint64
+	mu         sync.Mutex
+	writer     webrtc.TrackLocalWriter
+	pt         uint8
+	ssrc       uint32
+	audioLevel uint8 // negotiated extension ids, 0 if none
+	midExt     uint8
+	ridExt     uint8
+	mid        string // the transceiver's mid, once negotiated
 }
 
 var errNotBound = errors.New("track not bound")
@@ -35,10 +37,15 @@ func (t *localTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 			t.writer = ctx.WriteStream()
 			t.pt = uint8(c.PayloadType)
 			t.ssrc = uint32(ctx.SSRC())
-			t.audioLevel = 0
+			t.audioLevel, t.midExt, t.ridExt = 0, 0, 0
 			for _, e := range ctx.HeaderExtensions() {
-				if e.URI == sdp.AudioLevelURI {
+				switch e.URI {
+				case sdp.AudioLevelURI:
 					t.audioLevel = uint8(e.ID)
+				case sdp.SDESMidURI:
+					t.midExt = uint8(e.ID)
+				case sdp.SDESRTPStreamIDURI:
+					t.ridExt = uint8(e.ID)
 				}
 			}
 			return c, nil
@@ -54,8 +61,16 @@ func (t *localTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-func (t *localTrack) ID() string       { return t.id }
-func (t *localTrack) RID() string      { return "" }
+func (t *localTrack) ID() string  { return t.id }
+func (t *localTrack) RID() string { return t.rid }
+
+// setMid records the transceiver's mid for the MID header extension, which
+// simulcast receivers (pion included) need to demultiplex RIDs.
+func (t *localTrack) setMid(mid string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mid = mid
+}
 func (t *localTrack) StreamID() string { return t.streamID }
 func (t *localTrack) Kind() webrtc.RTPCodecType {
 	if strings.HasPrefix(strings.ToLower(t.codec.MimeType), "audio/") {
@@ -68,13 +83,21 @@ func (t *localTrack) Kind() webrtc.RTPCodecType {
 // (-dBov, 0 loudest .. 127 silence) when negotiated.
 func (t *localTrack) write(h *rtp.Header, payload []byte, level int) error {
 	t.mu.Lock()
-	w, pt, ssrc, ext := t.writer, t.pt, t.ssrc, t.audioLevel
+	w, pt, ssrc, ext, midExt, ridExt, mid := t.writer, t.pt, t.ssrc, t.audioLevel, t.midExt, t.ridExt, t.mid
 	t.mu.Unlock()
 	if w == nil {
 		return errNotBound
 	}
 	h.PayloadType = pt
 	h.SSRC = ssrc
+	if t.rid != "" && midExt != 0 && ridExt != 0 && mid != "" {
+		if err := h.SetExtension(midExt, []byte(mid)); err != nil {
+			return err
+		}
+		if err := h.SetExtension(ridExt, []byte(t.rid)); err != nil {
+			return err
+		}
+	}
 	if level >= 0 && ext != 0 {
 		// Voice activity flag in the top bit, level in the low 7 bits.
 		b := byte(level & 0x7f)

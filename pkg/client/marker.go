@@ -7,7 +7,7 @@ import (
 )
 
 // MarkerSize is the size of the trailer every synthetic payload ends with.
-const MarkerSize = 20
+const MarkerSize = 24
 
 var markerMagic = [4]byte{'S', 'Y', 'M', '1'}
 
@@ -20,6 +20,8 @@ type Marker struct {
 	SourceID uint32
 	Seq      uint32
 	SentAt   time.Time
+	// Layer is the simulcast layer (0 lowest; 0 when not simulcast).
+	Layer uint8
 }
 
 // PutMarker writes m into the last MarkerSize bytes of payload.
@@ -29,6 +31,8 @@ func PutMarker(payload []byte, m Marker) {
 	binary.BigEndian.PutUint32(b[4:8], m.SourceID)
 	binary.BigEndian.PutUint32(b[8:12], m.Seq)
 	binary.BigEndian.PutUint64(b[12:20], uint64(m.SentAt.UnixNano()))
+	b[20] = m.Layer
+	b[21], b[22], b[23] = 0, 0, 0
 }
 
 // ParseMarker reads the Marker at the end of payload.
@@ -44,5 +48,6 @@ func ParseMarker(payload []byte) (Marker, error) {
 		SourceID: binary.BigEndian.Uint32(b[4:8]),
 		Seq:      binary.BigEndian.Uint32(b[8:12]),
 		SentAt:   time.Unix(0, int64(binary.BigEndian.Uint64(b[12:20]))),
+		Layer:    b[20],
 	}, nil
 }

@@ -24,6 +24,14 @@ type TrackStats struct {
 	Bytes    uint64
 	// WrongSource counts markers whose source differs from the first one.
 	WrongSource uint64
+	// LastSourceID and LastLayer come from the newest marker; SourceChanges
+	// counts switches between sources (receive slots change source).
+	LastSourceID  uint32
+	LastLayer     uint8
+	SourceChanges uint64
+	// PictureIDJumps counts VP8 frames whose picture id is not the
+	// previous one + 1 (the node keeps them continuous across switches).
+	PictureIDJumps uint64
 	// Duplicates counts marker sequence numbers seen twice; OutOfOrder those
 	// older than the newest seen; Missing the gaps not (yet) filled.
 	Duplicates, OutOfOrder, Missing uint64
@@ -47,6 +55,7 @@ type trackRecorder struct {
 	lastRTP uint16
 	started bool
 	lastPLI time.Time
+	picID   int // last VP8 picture id, -1 before the first
 }
 
 // pliInterval spaces keyframe requests while a video track waits for one.
@@ -82,7 +91,7 @@ func (r *recorder) event(ev *pb.Event) {
 func (r *recorder) read(t *webrtc.TrackRemote, pli func(ssrc uint32)) {
 	id := t.ID()
 	r.mu.Lock()
-	tr := &trackRecorder{st: TrackStats{TrackID: id, StreamID: t.StreamID(), Kind: t.Kind().String()}}
+	tr := &trackRecorder{st: TrackStats{TrackID: id, StreamID: t.StreamID(), Kind: t.Kind().String()}, picID: -1}
 	r.tracks[id] = tr
 	r.changed()
 	r.mu.Unlock()
@@ -130,8 +139,8 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 	if !tr.started || int16(p.SequenceNumber-tr.lastRTP) > 0 {
 		tr.lastRTP = p.SequenceNumber
 	}
-	if video && len(p.Payload) > vp8DescriptorSize && p.Payload[0]&0x10 != 0 && p.Payload[vp8DescriptorSize]&0x01 == 0 {
-		st.Keyframes++
+	if video {
+		tr.recordVP8(p.Payload)
 	}
 	if !ok {
 		tr.started = true
@@ -142,6 +151,12 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 	} else if m.SourceID != st.SourceID {
 		st.WrongSource++
 	}
+	if st.LastSourceID != 0 && m.SourceID != st.LastSourceID {
+		st.SourceChanges++
+		// A new source has its own marker sequence.
+		tr.maxSeq, tr.seen, tr.started = m.Seq, [seenWindow]bool{}, false
+	}
+	st.LastSourceID, st.LastLayer = m.SourceID, m.Layer
 	if d := now.Sub(m.SentAt); d > st.MaxLatency {
 		st.MaxLatency = d
 	}
@@ -162,6 +177,44 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 	}
 	tr.seen[i], tr.seenSeq[i] = true, m.Seq
 	tr.started = true
+}
+
+// recordVP8 counts keyframes and checks picture-id continuity from the
+// payload descriptor (RFC 7741) of the first packet of each frame.
+func (tr *trackRecorder) recordVP8(b []byte) {
+	if len(b) < 1 || b[0]&0x10 == 0 { // not the start of a frame
+		return
+	}
+	i := 1
+	pic := -1
+	if b[0]&0x80 != 0 && len(b) > 1 { // X
+		x := b[1]
+		i = 2
+		if x&0x80 != 0 && len(b) > i { // I
+			if b[i]&0x80 != 0 && len(b) > i+1 {
+				pic = int(b[i]&0x7f)<<8 | int(b[i+1])
+				i += 2
+			} else {
+				pic = int(b[i] & 0x7f)
+				i++
+			}
+		}
+		if x&0x40 != 0 {
+			i++
+		}
+		if x&0x30 != 0 {
+			i++
+		}
+	}
+	if len(b) > i && b[i]&0x01 == 0 {
+		tr.st.Keyframes++
+	}
+	if pic >= 0 {
+		if tr.picID >= 0 && pic != (tr.picID+1)&0x7fff && pic != tr.picID {
+			tr.st.PictureIDJumps++
+		}
+		tr.picID = pic
+	}
 }
 
 // Tracks returns a snapshot of every downstream track seen, by track id.
@@ -195,8 +248,8 @@ func (c *Client) Sent() (audio, video uint64) {
 	if c.audio != nil {
 		audio = c.audio.sent.Load()
 	}
-	if c.video != nil {
-		video = c.video.sent.Load()
+	for _, v := range c.video {
+		video += v.sent.Load()
 	}
 	return
 }

@@ -28,8 +28,15 @@ type Connection struct {
 	state         ConnectionState
 	closed        bool
 
-	published map[string]*publication  // publication id -> publication
-	subs      map[string]*subscription // publication id -> subscription
+	mode      SubscribeMode
+	published map[string]*source       // track id -> source
+	subs      map[string]*subscription // auto mode: track id -> subscription
+	slots     []*slot                  // slots mode, in m-line order
+	request   *MediaRequest            // slots mode: the media request in force
+	held      bool
+	media     mediaSwitches
+	// mainBase and slidesBase are the CSI bases of this device's sources.
+	mainBase, slidesBase uint32
 
 	// needsOffer is set when the node has changes the client has not been
 	// offered yet; negotiate sends them once the ROAP session is idle.
@@ -45,9 +52,13 @@ type Connection struct {
 }
 
 func (c *Connection) info() DeviceInfo {
-	d := DeviceInfo{DeviceID: c.deviceID, ConnectionID: c.id, State: c.state, SubscribedTracks: len(c.subs)}
+	d := DeviceInfo{DeviceID: c.deviceID, ConnectionID: c.id, State: c.state, SubscribedTracks: len(c.subs),
+		Held: c.held, Slots: c.statuses()}
+	now := c.room.m.o.Now()
 	for _, p := range c.published {
-		d.Published = append(d.Published, p.info)
+		info := p.describe(now)
+		info.Muted = !c.room.forwardable(p)
+		d.Published = append(d.Published, info)
 	}
 	return d
 }
@@ -93,7 +104,9 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 			pc:            pc,
 			session:       roap.NewSession(roap.SessionOptions{TieBreaker: randomTieBreaker()}),
 			state:         StateNew,
-			published:     make(map[string]*publication),
+			mode:          p.Mode,
+			media:         allMedia(),
+			published:     make(map[string]*source),
 			subs:          make(map[string]*subscription),
 		}
 		c.log = r.log.With(zap.String("conn", c.id), zap.String("participant", c.participantID), zap.String("device", c.deviceID))
@@ -132,16 +145,20 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 		c.log.Info("joined")
 
 		// Auto-subscribe: everything already published by others reaches the
-		// new connection through a node-initiated offer.
-		for _, other := range r.conns {
-			if other.participantID == c.participantID {
-				continue
+		// new connection through a node-initiated offer. Slots are filled by
+		// media requests instead.
+		if c.mode == SubscribeAuto {
+			for _, other := range r.conns {
+				if other.participantID == c.participantID {
+					continue
+				}
+				for _, pub := range other.published {
+					r.subscribe(c, pub)
+				}
 			}
-			for _, pub := range other.published {
-				r.subscribe(c, pub)
-			}
+			c.negotiate()
 		}
-		c.negotiate()
+		r.replan()
 		return nil
 	})
 	return res, err
@@ -154,7 +171,7 @@ func (c *Connection) watch() {
 		r.post(func() { c.setState(mapState(s)) })
 	})
 	c.pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-		r.post(func() { r.publish(c, t, recv) })
+		r.post(func() { r.onTrack(c, t, recv) })
 	})
 }
 
@@ -192,6 +209,12 @@ func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string
 	}
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: apply offer: %v", ErrNegotiation, err)
+	}
+	if c.mode == SubscribeSlots {
+		if err := c.attachSlots(); err != nil {
+			c.log.Error("attach receive slots", zap.Error(err))
+			return "", fmt.Errorf("%w: %v", ErrNegotiation, err)
+		}
 	}
 	answer, err := c.pc.CreateAnswer(nil)
 	if err != nil {
@@ -384,6 +407,11 @@ func (r *Room) closeConnection(c *Connection, reason string) {
 	for _, s := range c.subs {
 		r.releaseSubscription(s)
 	}
+	for _, s := range c.slots {
+		s.down.SwitchTo(nil)
+		s.down.Close()
+		r.m.traffic.removeDownTrack(s.down)
+	}
 	c.closed = true
 	if c.retry != nil {
 		c.retry.Stop()
@@ -401,9 +429,18 @@ func (r *Room) closeConnection(c *Connection, reason string) {
 		delete(p.devices, c.deviceID)
 		if len(p.devices) == 0 {
 			delete(r.participants, p.id)
+			for k := range r.muted {
+				if k.participant == p.id {
+					delete(r.muted, k)
+				}
+			}
+			if r.floorHolder == p.id {
+				r.changeFloor("")
+			}
 			r.emit(ParticipantLeft{ParticipantID: p.id, Reason: reason})
 		}
 	}
+	r.replan()
 	c.log.Info("connection closed", zap.String("reason", reason))
 }
 

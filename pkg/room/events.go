@@ -65,6 +65,12 @@ func (TrackUnpublished) isEventPayload()       {}
 func (ConnectionStateChanged) isEventPayload() {}
 func (RoapOutbound) isEventPayload()           {}
 func (RoomClosed) isEventPayload()             {}
+func (SlotStatusChanged) isEventPayload()      {}
+func (ActiveSpeakers) isEventPayload()         {}
+func (LayersNeeded) isEventPayload()           {}
+func (MuteChanged) isEventPayload()            {}
+func (HoldChanged) isEventPayload()            {}
+func (FloorChanged) isEventPayload()           {}
 
 // ConnectionState follows RTCPeerConnectionState.
 type ConnectionState string
@@ -88,7 +94,7 @@ const (
 	KindVideo TrackKind = "video"
 )
 
-// TrackInfo describes a published track.
+// TrackInfo describes a published source.
 type TrackInfo struct {
 	// ID is node-assigned and stable for the life of the publication.
 	ID       string
@@ -96,4 +102,57 @@ type TrackInfo struct {
 	MimeType string
 	// Mid is the publisher's m-line.
 	Mid string
+	// SourceID is the Webex-style CSI: base<<8 | (0 audio, 1 video); a
+	// device's main audio and video share the base, share has its own.
+	SourceID uint32
+	Content  Content
+	// Layers are the simulcast layers, lowest first (one when not
+	// simulcast).
+	Layers []LayerInfo
+	Muted  bool
 }
+
+// LayerInfo describes one spatial layer of a source.
+type LayerInfo struct {
+	Index                  int
+	RID                    string
+	SSRC                   uint32
+	Width, Height, Bitrate int
+	Active                 bool
+}
+
+// SlotStatusChanged carries every slot status of a connection when any
+// changes.
+type SlotStatusChanged struct {
+	ConnectionID string
+	RequestSeq   uint64
+	Slots        []SlotStatus
+}
+
+// ActiveSpeakers lists audio sources by speaking order, dominant first.
+type ActiveSpeakers struct{ SourceIDs []uint32 }
+
+// LayersNeeded lists the spatial layers of a source that some slot needs.
+type LayersNeeded struct {
+	ConnectionID string
+	SourceID     uint32
+	Layers       []int
+}
+
+// MuteChanged announces who muted whom.
+type MuteChanged struct {
+	ParticipantID   string
+	Kind            TrackKind
+	Content         Content
+	Muted           bool
+	ByParticipantID string
+}
+
+// HoldChanged announces a held or resumed connection.
+type HoldChanged struct {
+	ParticipantID, ConnectionID string
+	Held                        bool
+}
+
+// FloorChanged announces the share floor holder ("" for nobody).
+type FloorChanged struct{ ParticipantID, PreviousParticipantID string }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/switchyard-sfu/switchyard/pkg/forwarder"
+	"github.com/switchyard-sfu/switchyard/pkg/speaker"
 )
 
 // Room is one meeting on this node. Its state is owned by the actor
@@ -26,6 +29,12 @@ type Room struct {
 	// Owned by the actor goroutine.
 	participants map[string]*participant
 	conns        map[string]*Connection
+	sources      map[uint32]*source // by source id (CSI)
+	muted        map[muteKey]bool
+	floorHolder  string
+	speakers     *speaker.Detector
+	speakerOrder []uint32
+	levels       map[uint32]forwarder.AudioLevelStats // last sample per audio source
 	closed       bool
 }
 
@@ -47,8 +56,13 @@ func newRoom(m *Manager, id string, opts RoomOptions) *Room {
 		done:         make(chan struct{}),
 		participants: make(map[string]*participant),
 		conns:        make(map[string]*Connection),
+		sources:      make(map[uint32]*source),
+		muted:        make(map[muteKey]bool),
+		speakers:     speaker.NewDetector(speaker.Options{}),
+		levels:       make(map[uint32]forwarder.AudioLevelStats),
 	}
 	go r.run()
+	go r.runTicker()
 	return r
 }
 
@@ -135,6 +149,8 @@ type DeviceInfo struct {
 	State            ConnectionState
 	Published        []TrackInfo
 	SubscribedTracks int
+	Held             bool
+	Slots            []SlotStatus
 }
 
 // Detail returns the summary and every participant, sorted by id.

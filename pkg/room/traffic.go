@@ -23,6 +23,9 @@ type TrafficTotals struct {
 	PacketsOut, BytesOut uint64
 	MalformedIn          uint64
 	Retransmits          uint64
+	// UndeclaredLayers counts simulcast layers a publisher sent without
+	// declaring them in its SDP (ignored).
+	UndeclaredLayers uint64
 }
 
 func newTraffic() *traffic {
@@ -43,6 +46,12 @@ func (t *traffic) removeReceiver(r *forwarder.Receiver) {
 	}
 	delete(t.receivers, r)
 	addReceiverStats(&t.retired, r.Stats())
+}
+
+func (t *traffic) undeclaredLayer() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retired.UndeclaredLayers++
 }
 
 func (t *traffic) addDownTrack(d *forwarder.DownTrack) {

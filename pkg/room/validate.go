@@ -33,6 +33,8 @@ type JoinParams struct {
 	DisplayName   string
 	// Offer is the client's ROAP OFFER.
 	Offer roap.Message
+	// Mode says how the connection receives media.
+	Mode SubscribeMode
 }
 
 // JoinResult is what Join returns.
@@ -56,6 +58,9 @@ func (p JoinParams) validate() error {
 	}
 	if len(p.DisplayName) > MaxDisplayNameLength {
 		return fmt.Errorf("%w: display_name is %d bytes, at most %d allowed", ErrInvalidArgument, len(p.DisplayName), MaxDisplayNameLength)
+	}
+	if p.Mode != SubscribeAuto && p.Mode != SubscribeSlots {
+		return fmt.Errorf("%w: unknown subscribe_mode %d", ErrInvalidArgument, p.Mode)
 	}
 	if p.Offer.Type != roap.Offer {
 		return fmt.Errorf("%w: offer.message_type must be OFFER, got %q", ErrInvalidArgument, p.Offer.Type)

@@ -1,0 +1,245 @@
+package room
+
+import (
+	"sort"
+
+	"github.com/switchyard-sfu/switchyard/pkg/simulcast"
+)
+
+// planSource is what the planner knows about one source.
+type planSource struct {
+	id          uint32
+	participant string
+	kind        TrackKind
+	content     Content
+	// forwardable is false while the source is muted, its connection held
+	// or its sending disabled.
+	forwardable bool
+	layers      []simulcast.Layer
+}
+
+// planInput is one slots-mode connection's view of the room.
+type planInput struct {
+	participant string // the receiver, never shown its own media by policy
+	slots       []slotInfo
+	request     *MediaRequest
+	sources     map[uint32]*planSource
+	// speakers lists audio sources, dominant speaker first.
+	speakers    []uint32
+	floorHolder string
+}
+
+// planned is the planner's choice for one slot: which source, and the
+// bit rate budget it may spend (0: unlimited).
+type planned struct {
+	mid      string
+	kind     TrackKind
+	content  Content
+	state    SlotState
+	source   uint32
+	limits   simulcast.Limits
+	budget   int
+	priority int
+}
+
+// audioSlotBitrate is what an audio slot is assumed to cost (Opus), for
+// splitting a total cap between audio and video.
+const audioSlotBitrate = 64_000
+
+// plan decides which source each receive slot shows. It is pure: the room
+// applies its result (DownTrack switches, statuses) and picks layers with
+// each slot's simulcast.Selector within the budgets computed here.
+func plan(in planInput) []planned {
+	out := make([]planned, len(in.slots))
+	index := make(map[string]int, len(in.slots))
+	for i, s := range in.slots {
+		out[i] = planned{mid: s.mid, kind: s.kind, state: SlotNoSource}
+		index[s.mid] = i
+	}
+	if in.request == nil {
+		return out
+	}
+	entries := make([]RequestEntry, len(in.request.Entries))
+	copy(entries, in.request.Entries)
+	// Receiver-selected entries (pins) first, then active speaker by
+	// priority, highest first; the sort is stable so equal priorities keep
+	// the request's order.
+	sort.SliceStable(entries, func(i, j int) bool { return entryRank(entries[i]) > entryRank(entries[j]) })
+
+	shown := make(map[uint32]bool)
+	for _, e := range entries {
+		if len(e.Slots) == 0 {
+			continue
+		}
+		kind := in.slots[index[e.Slots[0]]].kind
+		var cands []uint32
+		switch e.Policy {
+		case PolicyReceiverSelected:
+			cands = []uint32{e.SourceID}
+		case PolicyActiveSpeaker:
+			cands = speakerCandidates(in, kind, e, shown)
+		}
+		for k, mid := range e.Slots {
+			p := &out[index[mid]]
+			p.limits, p.priority, p.content = e.Limits, entryRank(e), e.Content
+			if k >= len(cands) {
+				continue // no source
+			}
+			src := in.sources[cands[k]]
+			p.source = cands[k]
+			shown[cands[k]] = true
+			p.state = sourceState(in, src, kind, e.Content)
+		}
+	}
+	allocate(in, out)
+	return out
+}
+
+func entryRank(e RequestEntry) int {
+	if e.Policy == PolicyReceiverSelected {
+		return MaxPriority + 1
+	}
+	return e.Priority
+}
+
+// sourceState is the status of a slot showing src.
+func sourceState(in planInput, src *planSource, kind TrackKind, content Content) SlotState {
+	switch {
+	case src == nil || src.kind != kind || src.content != content:
+		return SlotInvalidSource
+	case src.content == ContentSlides && src.participant != in.floorHolder:
+		return SlotNoSource // only the floor holder's share is forwarded
+	case !src.forwardable && kind == KindVideo:
+		return SlotAvatar
+	case !src.forwardable:
+		return SlotNoSource
+	}
+	return SlotLive
+}
+
+// speakerCandidates orders the sources an active-speaker entry may show:
+// audio sources by speaking order; video sources of the same devices in
+// that order, then video sources of devices without audio. The receiver's
+// own media is never a candidate.
+func speakerCandidates(in planInput, kind TrackKind, e RequestEntry, shown map[uint32]bool) []uint32 {
+	ok := func(s *planSource) bool {
+		if s == nil || s.kind != kind || s.content != e.Content || s.participant == in.participant {
+			return false
+		}
+		if shown[s.id] && !e.CrossPriorityDuplication {
+			return false
+		}
+		if kind == KindAudio && !s.forwardable {
+			return false // a muted speaker is nobody to hear
+		}
+		if e.Content == ContentSlides && s.participant != in.floorHolder {
+			return false
+		}
+		return !(e.PreferLiveVideo && !s.forwardable)
+	}
+	var out []uint32
+	seen := make(map[uint32]bool)
+	add := func(id uint32) {
+		if s := in.sources[id]; !seen[id] && ok(s) {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, a := range in.speakers {
+		if kind == KindAudio {
+			add(a)
+		} else {
+			add(a&^0xff | 1) // the same device's video (CSI: base<<8 | 1)
+		}
+	}
+	// Sources the speaker order does not cover (no audio, share), stable by id.
+	rest := make([]uint32, 0, len(in.sources))
+	for id := range in.sources {
+		rest = append(rest, id)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	for _, id := range rest {
+		add(id)
+	}
+	return out
+}
+
+// allocate splits the connection's video budget across its live video
+// slots: each first at its lowest active layer in priority order (a slot
+// that cannot get even that is bandwidth disabled), then upgraded in
+// priority order while budget remains.
+func allocate(in planInput, out []planned) {
+	caps := in.request.Caps
+	budget := caps.VideoKbps * 1000
+	if caps.TotalKbps > 0 {
+		audio := 0
+		for _, p := range out {
+			if p.kind == KindAudio && p.state == SlotLive {
+				audio += audioSlotBitrate
+			}
+		}
+		if rest := caps.TotalKbps*1000 - audio; budget == 0 || rest < budget {
+			budget = max(rest, 1)
+		}
+	}
+	if budget == 0 {
+		return // unlimited: limits alone decide
+	}
+	var order []int
+	for i, p := range out {
+		if p.kind == KindVideo && p.state == SlotLive {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return out[order[a]].priority > out[order[b]].priority })
+	// Per slot: bit rates of the layers it may use (active, fitting its
+	// limits), lowest first.
+	steps := make([][]int, len(out))
+	for _, i := range order {
+		steps[i] = layerCosts(in.sources[out[i].source].layers, out[i].limits)
+	}
+	remaining := budget
+	for _, i := range order {
+		if len(steps[i]) == 0 || steps[i][0] > remaining {
+			out[i].state = SlotBandwidthDisabled
+			continue
+		}
+		out[i].budget = steps[i][0]
+		remaining -= steps[i][0]
+	}
+	for _, i := range order {
+		if out[i].state != SlotLive {
+			continue
+		}
+		for _, c := range steps[i][1:] {
+			if c-out[i].budget > remaining {
+				break
+			}
+			remaining -= c - out[i].budget
+			out[i].budget = c
+		}
+	}
+}
+
+// layerCosts returns the bit rates of the active layers that fit lim,
+// lowest first; the lowest active layer is always included.
+func layerCosts(layers []simulcast.Layer, lim simulcast.Limits) []int {
+	var costs []int
+	for _, l := range layers {
+		if !l.Active {
+			continue
+		}
+		if idx, ok, _ := simulcast.Select(layers, lim, 0); ok && l.Index > idx {
+			break
+		}
+		costs = append(costs, layerBitrate(l))
+	}
+	return costs
+}
+
+func layerBitrate(l simulcast.Layer) int {
+	if l.Bitrate > 0 {
+		return l.Bitrate
+	}
+	return simulcast.NominalBitrate(l.Index)
+}

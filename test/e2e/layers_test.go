@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/pkg/client"
+)
+
+// Acceptance 2 and 4: each slot gets the layer its maxFs fits (thumbnail the
+// lowest, main the highest); a switch up asks the target layer for exactly
+// one keyframe and a layer no slot needs gets none.
+func TestLayerSelectionFollowsMaxFs(t *testing.T) {
+	h := startNode(t)
+	h.createRoom("layers")
+	pub := h.join("layers", "pub", "d", client.Options{Video: true, Simulcast: lightSimulcast, VideoFPS: 10})
+	rx := h.join("layers", "rx", "d", client.Options{VideoSlots: 2})
+	_, src := pub.SourceIDs()
+	h.waitSources("layers", src)
+	mids := rx.SlotMids(webrtc.RTPCodecTypeVideo)
+	thumb, main := mids[0], mids[1]
+
+	// Only a thumbnail first: layer 0 flows, layers 1 and 2 are never asked
+	// for a keyframe.
+	h.requestMedia(rx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{pinned(src, thumbnail, thumb)}})
+	h.eventually("thumbnail live at layer 0", func() bool {
+		st := lastSlotStatus(rx, thumb)
+		tr := slotTrack(rx, thumb)
+		return st.GetState() == pb.SlotState_SLOT_STATE_LIVE && st.GetLayer() == 0 && tr.Keyframes > 0 && tr.LastLayer == 0 && tr.Packets > 30
+	}, rx)
+	if p := pub.PLIs(); p[1] != 0 || p[2] != 0 {
+		t.Errorf("unused layers were asked for keyframes: %v", p)
+	}
+	var needed *pb.LayersNeeded
+	for _, e := range rx.Events() {
+		if n := e.GetLayersNeeded(); n != nil && n.GetSourceId() == src {
+			needed = n
+		}
+	}
+	if needed == nil || len(needed.GetLayers()) != 1 || needed.GetLayers()[0] != 0 {
+		t.Errorf("layers needed: %v, want [0]", needed)
+	}
+
+	// Add the main slot on the same source: it switches up to layer 2 with
+	// exactly one keyframe request to layer 2, none to layer 1.
+	before := pub.PLIs()
+	h.requestMedia(rx, &pb.MediaRequest{Seq: 2, Requests: []*pb.MediaRequestEntry{
+		pinned(src, thumbnail, thumb), pinned(src, large, main),
+	}})
+	h.eventually("main live at layer 2", func() bool {
+		st := lastSlotStatus(rx, main)
+		tr := slotTrack(rx, main)
+		return st.GetState() == pb.SlotState_SLOT_STATE_LIVE && st.GetLayer() == 2 && tr.LastLayer == 2 && tr.Keyframes > 0
+	}, rx)
+	after := pub.PLIs()
+	if d := after[2] - before[2]; d != 1 {
+		t.Errorf("layer 2 got %d keyframe requests for one switch, want 1", d)
+	}
+	if after[1] != before[1] {
+		t.Errorf("layer 1 was asked for a keyframe though no slot needs it: %v → %v", before, after)
+	}
+	if tr := slotTrack(rx, thumb); tr.LastLayer != 0 {
+		t.Errorf("thumbnail moved to layer %d", tr.LastLayer)
+	}
+
+	// Shrinking the main slot to medium (3600 = 1280x720 fits? no: 720p is
+	// exactly 3600 MBs; 920 = 640x360) moves it down to layer 1.
+	h.requestMedia(rx, &pb.MediaRequest{Seq: 3, Requests: []*pb.MediaRequestEntry{
+		pinned(src, thumbnail, thumb), pinned(src, &pb.MediaLimits{MaxFs: 920}, main),
+	}})
+	h.eventually("main down to layer 1", func() bool {
+		st := lastSlotStatus(rx, main)
+		return st.GetLayer() == 1 && slotTrack(rx, main).LastLayer == 1
+	}, rx)
+	for _, mid := range mids {
+		if tr := slotTrack(rx, mid); tr.PictureIDJumps > tr.RTPGaps {
+			t.Errorf("slot %s not continuous across layer switches: %+v", mid, tr)
+		}
+	}
+}
