@@ -41,6 +41,11 @@ type Options struct {
 	// Simulcast, if set, sends the video as these RID layers (lowest
 	// first), e.g. DefaultSimulcast; VideoBitrate is then ignored.
 	Simulcast []SimulcastLayer
+	// SSRCSimulcast signals the simulcast layers the Webex way
+	// (a=ssrc-group:SIM, no RIDs, no MID/RID header extensions).
+	SSRCSimulcast bool
+	// VideoCodec is webrtc.MimeTypeVP8 (default) or webrtc.MimeTypeH264.
+	VideoCodec string
 	// Share publishes a second video source marked as shared content
 	// (a=content:slides), with its own source base.
 	Share bool
@@ -176,7 +181,12 @@ func (c *Client) setup() error {
 			layers = []SimulcastLayer{{Bitrate: c.o.VideoBitrate}}
 		}
 		for i, l := range layers {
-			c.video = append(c.video, newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoFPS, c.o.KeyframeInterval, l, i))
+			v := newVideoSource(c.o.SourceBase<<8|1, stream, c.o.VideoFPS, c.o.KeyframeInterval, l, i)
+			if c.o.VideoCodec != "" {
+				v.track.codec.MimeType = c.o.VideoCodec
+			}
+			v.track.noSimulcastExt = c.o.SSRCSimulcast
+			c.video = append(c.video, v)
 		}
 		if err := c.addSources(c.video...); err != nil {
 			return err
@@ -268,6 +278,9 @@ func (c *Client) annotate(sdpText string) string {
 			extra += "a=content:slides\r\n"
 		}
 		sdpText = strings.Replace(sdpText, "a=mid:"+mid+"\r\n", "a=mid:"+mid+"\r\n"+extra, 1)
+		if c.o.SSRCSimulcast && len(st.sources) > 1 {
+			sdpText = toSSRCSimulcast(sdpText, mid, st.tr.Sender().GetParameters().Encodings, c.o.Simulcast)
+		}
 	}
 	return sdpText
 }

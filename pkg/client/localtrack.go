@@ -25,6 +25,9 @@ type localTrack struct {
 	midExt     uint8
 	ridExt     uint8
 	mid        string // the transceiver's mid, once negotiated
+	// noSimulcastExt leaves out the MID/RID extensions (SSRC-signalled
+	// simulcast, as Webex clients send it).
+	noSimulcastExt bool
 }
 
 var errNotBound = errors.New("track not bound")
@@ -90,7 +93,7 @@ func (t *localTrack) write(h *rtp.Header, payload []byte, level int) error {
 	}
 	h.PayloadType = pt
 	h.SSRC = ssrc
-	if t.rid != "" && midExt != 0 && ridExt != 0 && mid != "" {
+	if t.rid != "" && !t.noSimulcastExt && midExt != 0 && ridExt != 0 && mid != "" {
 		if err := h.SetExtension(midExt, []byte(mid)); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,7 @@ type trackRecorder struct {
 	started bool
 	lastPLI time.Time
 	picID   int // last VP8 picture id, -1 before the first
+	h264    bool
 }
 
 // pliInterval spaces keyframe requests while a video track waits for one.
@@ -98,6 +100,7 @@ func (r *recorder) read(t *webrtc.TrackRemote, pli func(ssrc uint32)) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	video := t.Kind() == webrtc.RTPCodecTypeVideo
+	tr.h264 = strings.EqualFold(t.Codec().MimeType, webrtc.MimeTypeH264)
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
@@ -140,7 +143,11 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 		tr.lastRTP = p.SequenceNumber
 	}
 	if video {
-		tr.recordVP8(p.Payload)
+		if tr.h264 {
+			tr.recordH264(p.Payload)
+		} else {
+			tr.recordVP8(p.Payload)
+		}
 	}
 	if !ok {
 		tr.started = true
@@ -177,6 +184,26 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 	}
 	tr.seen[i], tr.seenSeq[i] = true, m.Seq
 	tr.started = true
+}
+
+// recordH264 counts keyframes: an IDR or SPS NAL unit, alone, in a STAP-A
+// or starting an FU-A.
+func (tr *trackRecorder) recordH264(b []byte) {
+	if len(b) < 2 {
+		return
+	}
+	switch t := b[0] & 0x1f; {
+	case t == 5 || t == 7:
+		tr.st.Keyframes++
+	case t == 24: // STAP-A: first NAL after its 2-byte size
+		if len(b) > 3 && (b[3]&0x1f == 7 || b[3]&0x1f == 5) {
+			tr.st.Keyframes++
+		}
+	case t == 28: // FU-A start of an IDR
+		if b[1]&0x80 != 0 && b[1]&0x1f == 5 {
+			tr.st.Keyframes++
+		}
+	}
 }
 
 // recordVP8 counts keyframes and checks picture-id continuity from the

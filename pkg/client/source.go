@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -161,6 +162,20 @@ func (s *source) run(ctx context.Context) {
 		frame := s.frameLen
 		if key {
 			frame *= 4 // keyframes are several times larger
+		}
+		if strings.EqualFold(s.track.codec.MimeType, webrtc.MimeTypeH264) {
+			h264Frame(buf, key, s.width, s.height, frame, maxVideoPayload, MarkerSize, func(p []byte, last bool) {
+				markerSeq++
+				PutMarker(p, Marker{SourceID: s.id, Seq: markerSeq, SentAt: now, Layer: s.layer})
+				hdr := h
+				hdr.Marker = last
+				if s.track.write(&hdr, p, -1) == nil {
+					s.sent.Add(1)
+				}
+				h.SequenceNumber++
+			})
+			h.Timestamp += uint32(90000 * s.interval / time.Second)
+			continue
 		}
 		for off, first := 0, true; off < frame; first = false {
 			n := min(frame-off, maxVideoPayload)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchyard-sfu/switchyard/pkg/roap"
+	"github.com/switchyard-sfu/switchyard/pkg/ssrcsim"
 )
 
 // Connection is one device of a participant: one PeerConnection and one
@@ -24,6 +25,7 @@ type Connection struct {
 	room          *Room
 	log           *zap.Logger
 	pc            *webrtc.PeerConnection
+	stamper       *ssrcsim.Stamper // maps SSRC-signalled simulcast to RIDs for pion
 	session       *roap.Session
 	state         ConnectionState
 	closed        bool
@@ -92,7 +94,8 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 		if err := validateSDP(p.Offer.SDP); err != nil {
 			return err
 		}
-		pc, err := r.m.o.Media.NewPeerConnection()
+		stamper := ssrcsim.NewStamper()
+		pc, err := r.m.o.Media.NewPeerConnection(stamper)
 		if err != nil {
 			return fmt.Errorf("create peer connection: %w", err)
 		}
@@ -102,6 +105,7 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 			deviceID:      p.DeviceID,
 			room:          r,
 			pc:            pc,
+			stamper:       stamper,
 			session:       roap.NewSession(roap.SessionOptions{TieBreaker: randomTieBreaker()}),
 			state:         StateNew,
 			mode:          p.Mode,
@@ -207,7 +211,11 @@ func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string
 	if err := validateSDP(offer); err != nil {
 		return "", err
 	}
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	sim, err := c.mapSSRCSimulcast(offer)
+	if err != nil {
+		return "", err
+	}
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sim.SDP}); err != nil {
 		return "", fmt.Errorf("%w: apply offer: %v", ErrNegotiation, err)
 	}
 	if c.mode == SubscribeSlots {
@@ -223,7 +231,29 @@ func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string
 		c.log.Error("create answer after applying an offer", zap.Error(err))
 		return "", fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
 	}
-	return c.setLocal(ctx, answer)
+	local, err := c.setLocal(ctx, answer)
+	if err != nil {
+		return "", err
+	}
+	// The client gets an answer to the offer it made, without the RID
+	// form the node used internally.
+	return sim.RestoreAnswer(local)
+}
+
+// mapSSRCSimulcast rewrites SSRC-signalled simulcast (a=ssrc-group:SIM, as
+// Webex clients send it) into the RID form pion demultiplexes, and tells the
+// stamper which SSRC is which layer. SDP without SIM groups is unchanged.
+func (c *Connection) mapSSRCSimulcast(remote string) (ssrcsim.Result, error) {
+	sim, err := ssrcsim.Rewrite(remote)
+	if err != nil {
+		return sim, fmt.Errorf("%w: %v", ErrNegotiation, err)
+	}
+	if len(sim.Layers) > 0 {
+		if err := c.stamper.Set(sim.Layers, sim.Ext); err != nil {
+			return sim, fmt.Errorf("%w: simulcast SSRCs: %v", ErrNegotiation, err)
+		}
+	}
+	return sim, nil
 }
 
 // setLocal sets a local description and waits (bounded) for ICE gathering so
@@ -363,6 +393,11 @@ func (c *Connection) applyAnswer(answer string) error {
 	if err := validateSDP(answer); err != nil {
 		return err
 	}
+	sim, err := c.mapSSRCSimulcast(answer)
+	if err != nil {
+		return err
+	}
+	answer = sim.SDP
 	if err := c.pc.SetLocalDescription(*offer); err != nil {
 		return fmt.Errorf("%w: apply node offer: %v", ErrNegotiation, err)
 	}

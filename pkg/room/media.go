@@ -11,6 +11,8 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/switchyard-sfu/switchyard/pkg/ssrcsim"
 )
 
 // MediaOptions configure the node's WebRTC transport.
@@ -31,7 +33,7 @@ type MediaOptions struct {
 
 // Media builds PeerConnections that share one configuration and one UDP mux.
 type Media struct {
-	api *webrtc.API
+	se  webrtc.SettingEngine
 	mux *ice.MultiUDPMuxDefault
 }
 
@@ -67,12 +69,11 @@ func NewMedia(o MediaOptions) (*Media, error) {
 		se.SetNAT1To1IPs(o.NAT1To1IPs, webrtc.ICECandidateTypeHost)
 	}
 
-	api, err := NewAPI(se, true)
-	if err != nil {
+	if _, err := NewAPI(se, true); err != nil {
 		_ = mux.Close()
 		return nil, err
 	}
-	return &Media{api: api, mux: mux}, nil
+	return &Media{se: se, mux: mux}, nil
 }
 
 // NewAPI returns a pion API with the codecs, header extensions and
@@ -195,9 +196,15 @@ func RegisterCodecs(m *webrtc.MediaEngine, rtx bool) error {
 	return nil
 }
 
-// NewPeerConnection creates a PeerConnection on the shared mux.
-func (m *Media) NewPeerConnection() (*webrtc.PeerConnection, error) {
-	return m.api.NewPeerConnection(webrtc.Configuration{
+// NewPeerConnection creates a PeerConnection on the shared mux. Each gets
+// its own API so that its SSRC-simulcast stamper (first in the interceptor
+// chain, see pkg/ssrcsim) belongs to it alone.
+func (m *Media) NewPeerConnection(stamper *ssrcsim.Stamper) (*webrtc.PeerConnection, error) {
+	api, err := NewAPI(m.se, true, stamper)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
 	})

@@ -13,12 +13,57 @@ import (
 // lowest, main the highest); a switch up asks the target layer for exactly
 // one keyframe and a layer no slot needs gets none.
 func TestLayerSelectionFollowsMaxFs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		codec string
+		ssrc  bool
+	}{
+		{"RID/VP8", webrtc.MimeTypeVP8, false},
+		{"SSRC/VP8", webrtc.MimeTypeVP8, true},
+		{"RID/H264", webrtc.MimeTypeH264, false},
+		{"SSRC/H264", webrtc.MimeTypeH264, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testLayerSelection(t, client.Options{Video: true, Simulcast: lightSimulcast, VideoFPS: 10, VideoCodec: tc.codec, SSRCSimulcast: tc.ssrc})
+		})
+	}
+}
+
+func testLayerSelection(t *testing.T, pubOpts client.Options) {
 	h := startNode(t)
 	h.createRoom("layers")
-	pub := h.join("layers", "pub", "d", client.Options{Video: true, Simulcast: lightSimulcast, VideoFPS: 10})
+	pub := h.join("layers", "pub", "d", pubOpts)
 	rx := h.join("layers", "rx", "d", client.Options{VideoSlots: 2})
 	_, src := pub.SourceIDs()
 	h.waitSources("layers", src)
+	// The node sees three layers: RIDs q/h/f as sent, or l0/l1/l2 that it
+	// assigned to the SSRCs of an a=ssrc-group:SIM.
+	wantRIDs := []string{"q", "h", "f"}
+	if pubOpts.SSRCSimulcast {
+		wantRIDs = []string{"l0", "l1", "l2"}
+	}
+	h.eventually("three layers", func() bool {
+		r, err := h.api.GetRoom(h.ctx, &pb.GetRoomRequest{RoomId: "layers"})
+		if err != nil {
+			return false
+		}
+		for _, p := range r.GetParticipants() {
+			for _, d := range p.GetDevices() {
+				for _, tr := range d.GetPublishedTracks() {
+					if tr.GetSourceId() != src || len(tr.GetLayers()) != 3 {
+						continue
+					}
+					for i, l := range tr.GetLayers() {
+						if l.GetRid() != wantRIDs[i] || int(l.GetIndex()) != i {
+							t.Fatalf("layers %v, want rids %v", tr.GetLayers(), wantRIDs)
+						}
+					}
+					return tr.GetMimeType() == pubOpts.VideoCodec
+				}
+			}
+		}
+		return false
+	})
 	mids := rx.SlotMids(webrtc.RTPCodecTypeVideo)
 	thumb, main := mids[0], mids[1]
 
