@@ -71,6 +71,8 @@ func participantToPB(p room.ParticipantInfo) *pb.Participant {
 			ConnectionId:     d.ConnectionID,
 			State:            stateToPB[d.State],
 			SubscribedTracks: uint32(d.SubscribedTracks),
+			Slots:            slotsToPB(d.Slots),
+			Held:             d.Held,
 		}
 		for _, t := range d.Published {
 			dev.PublishedTracks = append(dev.PublishedTracks, trackToPB(t))

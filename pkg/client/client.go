@@ -41,6 +41,10 @@ type Options struct {
 	// Simulcast, if set, sends the video as these RID layers (lowest
 	// first), e.g. DefaultSimulcast; VideoBitrate is then ignored.
 	Simulcast []SimulcastLayer
+	// DeclareLayers, if set, declares only the first DeclareLayers RIDs in
+	// the SDP's a=simulcast line while still sending every layer, as a
+	// misbehaving publisher would (robustness tests).
+	DeclareLayers int
 	// SSRCSimulcast signals the simulcast layers the Webex way
 	// (a=ssrc-group:SIM, no RIDs, no MID/RID header extensions).
 	SSRCSimulcast bool
@@ -278,6 +282,13 @@ func (c *Client) annotate(sdpText string) string {
 			extra += "a=content:slides\r\n"
 		}
 		sdpText = strings.Replace(sdpText, "a=mid:"+mid+"\r\n", "a=mid:"+mid+"\r\n"+extra, 1)
+		if n := c.o.DeclareLayers; n > 0 && n < len(st.sources) && len(st.sources) > 1 {
+			var rids []string
+			for _, src := range st.sources {
+				rids = append(rids, src.track.rid)
+			}
+			sdpText = strings.Replace(sdpText, "a=simulcast:send "+strings.Join(rids, ";"), "a=simulcast:send "+strings.Join(rids[:n], ";"), 1)
+		}
 		if c.o.SSRCSimulcast && len(st.sources) > 1 {
 			sdpText = toSSRCSimulcast(sdpText, mid, st.tr.Sender().GetParameters().Encodings, c.o.Simulcast)
 		}

@@ -125,3 +125,35 @@ func testLayerSelection(t *testing.T, pubOpts client.Options) {
 		}
 	}
 }
+
+// A publisher that sends a simulcast layer its a=simulcast line did not
+// declare: the layer is ignored and counted, the others are forwarded.
+func TestUndeclaredLayerIgnored(t *testing.T) {
+	h := startNode(t)
+	h.createRoom("undeclared")
+	pub := h.join("undeclared", "pub", "d", client.Options{Video: true, Simulcast: lightSimulcast, VideoFPS: 10, DeclareLayers: 2})
+	_, src := pub.SourceIDs()
+	h.waitSources("undeclared", src)
+	h.eventually("undeclared layer counted", func() bool { return h.node.Rooms().Stats().Totals.UndeclaredLayers > 0 })
+	rx := h.join("undeclared", "rx", "d", client.Options{VideoSlots: 1})
+	mid := rx.SlotMids(webrtc.RTPCodecTypeVideo)[0]
+	h.requestMedia(rx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{pinned(src, large, mid)}})
+	// Asking for the largest size gets the highest declared layer (1).
+	h.eventually("live at the top declared layer", func() bool {
+		st := lastSlotStatus(rx, mid)
+		return st.GetState() == pb.SlotState_SLOT_STATE_LIVE && st.GetLayer() == 1 && slotTrack(rx, mid).LastLayer == 1
+	}, rx)
+	r, err := h.api.GetRoom(h.ctx, &pb.GetRoomRequest{RoomId: "undeclared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.GetParticipants() {
+		for _, d := range p.GetDevices() {
+			for _, tr := range d.GetPublishedTracks() {
+				if tr.GetSourceId() == src && len(tr.GetLayers()) != 2 {
+					t.Errorf("source has %d layers, want the 2 declared", len(tr.GetLayers()))
+				}
+			}
+		}
+	}
+}

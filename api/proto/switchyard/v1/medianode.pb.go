@@ -1104,10 +1104,14 @@ type Device struct {
 	ConnectionId    string                 `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	State           ConnectionState        `protobuf:"varint,3,opt,name=state,proto3,enum=switchyard.v1.ConnectionState" json:"state,omitempty"`
 	PublishedTracks []*Track               `protobuf:"bytes,4,rep,name=published_tracks,json=publishedTracks,proto3" json:"published_tracks,omitempty"`
-	// Number of other participants' tracks this connection receives.
+	// Number of other participants' tracks this connection receives
+	// (auto-subscribe mode).
 	SubscribedTracks uint32 `protobuf:"varint,5,opt,name=subscribed_tracks,json=subscribedTracks,proto3" json:"subscribed_tracks,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Receive slots (slots mode), in m-line order.
+	Slots         []*SlotStatus `protobuf:"bytes,6,rep,name=slots,proto3" json:"slots,omitempty"`
+	Held          bool          `protobuf:"varint,7,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Device) Reset() {
@@ -1173,6 +1177,20 @@ func (x *Device) GetSubscribedTracks() uint32 {
 		return x.SubscribedTracks
 	}
 	return 0
+}
+
+func (x *Device) GetSlots() []*SlotStatus {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *Device) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
 }
 
 // Track is one published media track.
@@ -4448,13 +4466,15 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\vParticipant\x12%\n" +
 	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12/\n" +
-	"\adevices\x18\x03 \x03(\v2\x15.switchyard.v1.DeviceR\adevices\"\xee\x01\n" +
+	"\adevices\x18\x03 \x03(\v2\x15.switchyard.v1.DeviceR\adevices\"\xb3\x02\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12#\n" +
 	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x124\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1e.switchyard.v1.ConnectionStateR\x05state\x12?\n" +
 	"\x10published_tracks\x18\x04 \x03(\v2\x14.switchyard.v1.TrackR\x0fpublishedTracks\x12+\n" +
-	"\x11subscribed_tracks\x18\x05 \x01(\rR\x10subscribedTracks\"\x97\x02\n" +
+	"\x11subscribed_tracks\x18\x05 \x01(\rR\x10subscribedTracks\x12/\n" +
+	"\x05slots\x18\x06 \x03(\v2\x19.switchyard.v1.SlotStatusR\x05slots\x12\x12\n" +
+	"\x04held\x18\a \x01(\bR\x04held\"\x97\x02\n" +
 	"\x05Track\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x12\x1b\n" +
@@ -4852,84 +4872,85 @@ var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	19, // 8: switchyard.v1.Participant.devices:type_name -> switchyard.v1.Device
 	4,  // 9: switchyard.v1.Device.state:type_name -> switchyard.v1.ConnectionState
 	20, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
-	2,  // 11: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 12: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
-	21, // 13: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
-	7,  // 14: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
-	5,  // 15: switchyard.v1.JoinRequest.subscribe_mode:type_name -> switchyard.v1.SubscribeMode
-	7,  // 16: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
-	7,  // 17: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
-	7,  // 18: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
-	55, // 19: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
-	56, // 20: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
-	57, // 21: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
-	58, // 22: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
-	59, // 23: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
-	60, // 24: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
-	61, // 25: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
-	62, // 26: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
-	63, // 27: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
-	32, // 28: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
-	34, // 29: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
-	35, // 30: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
-	36, // 31: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
-	37, // 32: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
-	38, // 33: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
-	33, // 34: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
-	6,  // 35: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
-	2,  // 36: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 37: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
-	40, // 38: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
-	44, // 39: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
-	41, // 40: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
-	42, // 41: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
-	43, // 42: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
-	3,  // 43: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
-	33, // 44: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
-	2,  // 45: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 46: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
-	20, // 47: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
-	4,  // 48: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
-	7,  // 49: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
-	9,  // 50: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
-	11, // 51: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
-	13, // 52: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
-	15, // 53: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
-	22, // 54: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
-	24, // 55: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
-	26, // 56: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
-	28, // 57: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
-	30, // 58: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
-	39, // 59: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
-	46, // 60: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
-	48, // 61: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
-	50, // 62: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
-	52, // 63: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
-	53, // 64: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
-	64, // 65: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
-	66, // 66: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
-	10, // 67: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
-	12, // 68: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
-	14, // 69: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
-	16, // 70: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
-	23, // 71: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
-	25, // 72: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
-	27, // 73: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
-	29, // 74: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
-	31, // 75: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
-	45, // 76: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
-	47, // 77: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
-	49, // 78: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
-	51, // 79: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
-	54, // 80: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
-	54, // 81: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
-	65, // 82: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
-	67, // 83: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
-	67, // [67:84] is the sub-list for method output_type
-	50, // [50:67] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	33, // 11: switchyard.v1.Device.slots:type_name -> switchyard.v1.SlotStatus
+	2,  // 12: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 13: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
+	21, // 14: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
+	7,  // 15: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
+	5,  // 16: switchyard.v1.JoinRequest.subscribe_mode:type_name -> switchyard.v1.SubscribeMode
+	7,  // 17: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
+	7,  // 18: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
+	7,  // 19: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
+	55, // 20: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
+	56, // 21: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
+	57, // 22: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
+	58, // 23: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
+	59, // 24: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
+	60, // 25: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
+	61, // 26: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
+	62, // 27: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
+	63, // 28: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
+	32, // 29: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
+	34, // 30: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
+	35, // 31: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
+	36, // 32: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
+	37, // 33: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
+	38, // 34: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
+	33, // 35: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
+	6,  // 36: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
+	2,  // 37: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 38: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
+	40, // 39: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
+	44, // 40: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
+	41, // 41: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
+	42, // 42: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
+	43, // 43: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
+	3,  // 44: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
+	33, // 45: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
+	2,  // 46: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 47: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
+	20, // 48: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
+	4,  // 49: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
+	7,  // 50: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
+	9,  // 51: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
+	11, // 52: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
+	13, // 53: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
+	15, // 54: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
+	22, // 55: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
+	24, // 56: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
+	26, // 57: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
+	28, // 58: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
+	30, // 59: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
+	39, // 60: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
+	46, // 61: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
+	48, // 62: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
+	50, // 63: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
+	52, // 64: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
+	53, // 65: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
+	64, // 66: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
+	66, // 67: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
+	10, // 68: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
+	12, // 69: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
+	14, // 70: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
+	16, // 71: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
+	23, // 72: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
+	25, // 73: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
+	27, // 74: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
+	29, // 75: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
+	31, // 76: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
+	45, // 77: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
+	47, // 78: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
+	49, // 79: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
+	51, // 80: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
+	54, // 81: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
+	54, // 82: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
+	65, // 83: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
+	67, // 84: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
+	68, // [68:85] is the sub-list for method output_type
+	51, // [51:68] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_medianode_proto_init() }
