@@ -28,6 +28,14 @@ type slot struct {
 	status   SlotStatus
 }
 
+// Publishers' nominal frame rate and VP8 temporal structure (L1T3, as Chrome
+// and Webex send simulcast), for mapping a slot's maxFps to a temporal
+// layer: TID0 7.5 fps, TID1 15, TID2 30.
+const (
+	publisherFps      = 30
+	vp8TemporalLayers = 3
+)
+
 // attachSlots gives every receiving m-line of the client's offer that has
 // no slot yet a DownTrack, before the answer is created so the answer
 // carries the slot's SSRC. Called after SetRemoteDescription(offer).
@@ -283,7 +291,7 @@ func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[
 					target = src.layerReceiver(idx)
 					st.Layer = idx
 					needed[p.source] = appendLayer(needed[p.source], src, target)
-					s.down.SetMaxTemporalLayer(simulcast.MaxTemporalLayer(p.limits.MaxFps, 3000, 3))
+					s.down.SetMaxTemporalLayer(simulcast.MaxTemporalLayer(p.limits.MaxFps, publisherFps, vp8TemporalLayers))
 				}
 			}
 		}
