@@ -100,3 +100,135 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		t.Error("nothing retransmitted")
 	}
 }
+
+// benchVP8 is a 1000-byte VP8 packet whose descriptor fields are set in place.
+type benchVP8 struct {
+	raw []byte
+	n   int
+}
+
+func newBenchVP8(b testing.TB, ssrc uint32) *benchVP8 {
+	p := newVP8Pkt()
+	p.ssrc, p.start, p.pic, p.tl0, p.tid = ssrc, true, 0, 0, 0
+	p.tail = make([]byte, 1000-9)
+	return &benchVP8{raw: p.build(b)}
+}
+
+// next turns the packet into the next frame of an L1T3 stream (one packet
+// per frame): seq, timestamp, picture id, TL0PICIDX, TID/Y and keyframe bit.
+func (v *benchVP8) next(key bool) []byte {
+	v.n++
+	pos := v.n % 4
+	if key {
+		pos = 0
+	}
+	raw := v.raw
+	binary.BigEndian.PutUint16(raw[2:], uint16(v.n))
+	binary.BigEndian.PutUint32(raw[4:], uint32(v.n)*3000)
+	p := raw[rtpHeaderSize:]
+	binary.BigEndian.PutUint16(p[2:], 0x8000|uint16(v.n)&0x7FFF)
+	p[4] = byte(v.n / 4)
+	p[5] = byte([4]int{0, 2, 1, 2}[pos]) << 6
+	if pos == 1 || pos == 2 || key {
+		p[5] |= 0x20
+	}
+	p[6] = 0x31 // delta frame tag
+	if key {
+		p[6] = 0x50
+	}
+	return raw
+}
+
+// BenchmarkForwardVP8Rewrite forwards VP8 through a slot that switched
+// source, so every packet's picture id and TL0PICIDX are rewritten into the
+// DownTrack's scratch buffer; temporal=0 drops three frames in four.
+func BenchmarkForwardVP8Rewrite(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		max  int
+	}{{"all-layers", -1}, {"temporal=0", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			clock := newFakeClock()
+			la := newLayer(b, clock, 0xA0, webrtc.RTPCodecTypeVideo, upVP8)
+			lb := newLayer(b, clock, 0xB0, webrtc.RTPCodecTypeVideo, upVP8)
+			d := newSlot(b, DownTrackOptions{}, &fakeContext{codecs: downVideoCodecs, ssrc: downSSRC, writer: discardWriter{}})
+			d.SwitchTo(la.r)
+			va, vb := newBenchVP8(b, 0xA0), newBenchVP8(b, 0xB0)
+			vb.n = 5000 // other numbers than a's
+			la.r.HandlePacket(va.next(true))
+			d.SwitchTo(lb.r)
+			lb.r.HandlePacket(vb.next(true))
+			if d.Source() != lb.r {
+				b.Fatal("no switch")
+			}
+			d.SetMaxTemporalLayer(tc.max)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(vb.raw)))
+			for b.Loop() {
+				lb.r.HandlePacket(vb.next(false))
+			}
+			if st := d.Stats(); st.Packets < 2 {
+				b.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// BenchmarkSwitch measures a complete source switch: SwitchTo (joins the
+// target's fan-out, asks for a keyframe) and the target's keyframe that
+// completes it (leaves the old fan-out).
+func BenchmarkSwitch(b *testing.B) {
+	clock := newFakeClock()
+	ls := []*layer{
+		newLayer(b, clock, 0xA0, webrtc.RTPCodecTypeVideo, upVP8),
+		newLayer(b, clock, 0xB0, webrtc.RTPCodecTypeVideo, upVP8),
+	}
+	vs := []*benchVP8{newBenchVP8(b, 0xA0), newBenchVP8(b, 0xB0)}
+	d := newSlot(b, DownTrackOptions{}, &fakeContext{codecs: downVideoCodecs, ssrc: downSSRC, writer: discardWriter{}})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i % 2
+		d.SwitchTo(ls[k].r)
+		ls[k].r.HandlePacket(vs[k].next(true))
+	}
+	if st := d.Stats(); st.Switches != uint64(b.N) {
+		b.Fatalf("%d switches in %d iterations", st.Switches, b.N)
+	}
+}
+
+func TestSlotHotPathDoesNotAllocate(t *testing.T) {
+	clock := newFakeClock()
+	la := newLayer(t, clock, 0xA0, webrtc.RTPCodecTypeVideo, upVP8)
+	lb := newLayer(t, clock, 0xB0, webrtc.RTPCodecTypeVideo, upVP8)
+	d := newSlot(t, DownTrackOptions{}, &fakeContext{codecs: downVideoCodecs, ssrc: downSSRC, rtx: downRTXSSRC, writer: discardWriter{}})
+	va, vb := newBenchVP8(t, 0xA0), newBenchVP8(t, 0xB0)
+	d.SwitchTo(la.r)
+	la.r.HandlePacket(va.next(true))
+	d.SwitchTo(lb.r)
+	lb.r.HandlePacket(vb.next(true))
+	for _, max := range []int{-1, 1, 0} {
+		d.SetMaxTemporalLayer(max)
+		if n := testing.AllocsPerRun(200, func() { lb.r.HandlePacket(vb.next(false)) }); n != 0 {
+			t.Errorf("max temporal layer %d: %v allocations per packet", max, n)
+		}
+	}
+	// While a switch is pending both sources feed the slot.
+	d.SwitchTo(la.r)
+	if n := testing.AllocsPerRun(200, func() {
+		la.r.HandlePacket(va.next(false))
+		lb.r.HandlePacket(vb.next(false))
+	}); n != 0 {
+		t.Errorf("pending switch: %v allocations per packet", n)
+	}
+	b := d.bound.Load()
+	now := clock.Now()
+	if n := testing.AllocsPerRun(100, func() {
+		now = now.Add(resendSuppression)
+		d.retransmit(b, d.munger.lastSeq, now)
+	}); n != 0 {
+		t.Errorf("retransmit: %v allocations", n)
+	}
+	if st := d.Stats(); st.Retransmits == 0 || st.LayerDrops == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -3,12 +3,17 @@ package forwarder
 import "errors"
 
 var (
-	// ErrNoReceiver is returned by NewDownTrack when DownTrackOptions.Receiver is nil.
-	ErrNoReceiver = errors.New("forwarder: down track needs a receiver")
+	// ErrNoReceiver is returned by NewDownTrack when neither
+	// DownTrackOptions.Receiver nor DownTrackOptions.Kind is set.
+	ErrNoReceiver = errors.New("forwarder: down track needs a receiver or a kind")
+	// ErrKindMismatch is returned by NewDownTrack when DownTrackOptions.Kind
+	// and the Receiver's kind differ.
+	ErrKindMismatch = errors.New("forwarder: down track and receiver kinds differ")
 	// ErrNoID is returned by NewDownTrack when DownTrackOptions.ID is empty.
 	ErrNoID = errors.New("forwarder: down track needs an id")
 	// ErrCodecNotNegotiated is returned by DownTrack.Bind when the subscriber's
-	// PeerConnection did not negotiate the publisher's codec.
+	// PeerConnection did not negotiate the publisher's codec (or, for a
+	// receive slot, any codec it may carry).
 	ErrCodecNotNegotiated = errors.New("forwarder: codec not negotiated by subscriber")
 	// ErrNoWriteStream is returned by DownTrack.Bind when the context has no WriteStream.
 	ErrNoWriteStream = errors.New("forwarder: bind context has no write stream")

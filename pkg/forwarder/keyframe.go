@@ -46,52 +46,13 @@ func isKeyframe(kind codecKind, payload []byte) bool {
 	}
 }
 
-// isVP8Keyframe parses the RFC 7741 payload descriptor and checks the P bit of
-// the VP8 payload header, which is only present at the start (S=1) of
-// partition 0.
-//
-//	 0 1 2 3 4 5 6 7
-//	|X|R|N|S|R| PID |  X: extended control bits follow
-//	|I|L|T|K| RSV   |  (if X)
-//	|M| PictureID   |  (if I; 7 or 15 bits)
-//	|   TL0PICIDX   |  (if L)
-//	|TID|Y| KEYIDX  |  (if T or K)
+// isVP8Keyframe parses the RFC 7741 payload descriptor (see vp8Desc) and
+// checks the P bit of the VP8 payload header, which is only present at the
+// start (S=1) of partition 0.
 func isVP8Keyframe(payload []byte) bool {
-	if len(payload) < 1 {
-		return false
-	}
-	b0 := payload[0]
-	if b0&0x10 == 0 || b0&0x07 != 0 { // not the start of partition 0
-		return false
-	}
-	i := 1
-	if b0&0x80 != 0 { // X
-		if len(payload) <= i {
-			return false
-		}
-		x := payload[i]
-		i++
-		if x&0x80 != 0 { // I
-			if len(payload) <= i {
-				return false
-			}
-			if payload[i]&0x80 != 0 { // M: 15-bit picture id
-				i++
-			}
-			i++
-		}
-		if x&0x40 != 0 { // L
-			i++
-		}
-		if x&0x30 != 0 { // T or K
-			i++
-		}
-	}
-	if len(payload) <= i {
-		return false
-	}
-	// VP8 payload header: bit 0 of the first byte is P, the inverse key frame flag.
-	return payload[i]&0x01 == 0
+	var d vp8Desc
+	d.parse(payload)
+	return d.keyframe
 }
 
 // isVP9Keyframe checks the VP9 payload descriptor

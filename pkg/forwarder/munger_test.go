@@ -187,3 +187,70 @@ func BenchmarkMunger(b *testing.B) {
 		m.update(seq, uint32(i/8)*3000, at)
 	}
 }
+
+func TestMungerDropKeepsSequenceContiguous(t *testing.T) {
+	m := newMunger(90000)
+	m.reset(1, 100, 0)
+	at := time.Unix(0, 0)
+	fwd := func(in uint16) uint16 {
+		t.Helper()
+		out, _, res := m.update(in, 0, at)
+		if res != mungeForward {
+			t.Fatalf("forward %d: result %d", in, res)
+		}
+		return out
+	}
+	drop := func(in uint16, absorbGap bool, want mungeResult) uint16 {
+		t.Helper()
+		out, _, res := m.drop(in, 0, absorbGap)
+		if res != want {
+			t.Fatalf("drop %d: result %d, want %d", in, res, want)
+		}
+		return out
+	}
+	if fwd(10) != 100 || fwd(11) != 101 {
+		t.Fatal("start")
+	}
+	drop(12, false, mungeAbsorbed) // the newest dropped: no number
+	if got := fwd(13); got != 102 {
+		t.Fatalf("after a drop: %d, want 102", got)
+	}
+	// 14 is missing when 15 is dropped: 14 keeps a number (a loss the
+	// subscriber may NACK), 15 takes none.
+	drop(15, false, mungeAbsorbed)
+	if got := fwd(16); got != 104 {
+		t.Fatalf("after a hole and a drop: %d, want 104", got)
+	}
+	if got := fwd(14); got != 103 { // the late packet fills its hole
+		t.Fatalf("late packet: %d, want 103", got)
+	}
+	// 17 and 19 belong to one dropped frame: 18 between them is absorbed too.
+	drop(17, false, mungeAbsorbed)
+	drop(19, true, mungeAbsorbed)
+	if got := fwd(20); got != 105 {
+		t.Fatalf("after an absorbed gap: %d, want 105", got)
+	}
+	drop(18, false, mungeTooOld) // late, absorbed: no number to fill
+	// 21 missing, 22 forwarded; 21 then arrives but is dropped: its number
+	// is returned for padding.
+	if got := fwd(22); got != 107 {
+		t.Fatalf("with a gap: %d, want 107", got)
+	}
+	if got := drop(21, false, mungeForward); got != 106 {
+		t.Fatalf("late dropped packet: number %d, want 106", got)
+	}
+	drop(21, false, mungeDuplicate)
+
+	// NACKs map every number back, across the segments the drops created.
+	for out, in := range map[uint16]uint16{100: 10, 101: 11, 102: 13, 103: 14, 104: 16, 105: 20, 106: 21, 107: 22} {
+		if _, got, ok := m.segs.lookup(out, 1); !ok || got != in {
+			t.Errorf("lookup(%d) = %d, %v; want %d", out, got, ok, in)
+		}
+	}
+	if _, _, ok := m.segs.lookup(108, 1); ok {
+		t.Error("lookup of an unsent number hit")
+	}
+	if _, _, ok := m.segs.lookup(100, 2); ok {
+		t.Error("lookup under another epoch hit")
+	}
+}

@@ -38,6 +38,7 @@ type nackState struct {
 	audioLevel [1]byte
 	rtxSeq     uint16 // sequence number of the next RTX packet
 	sent       [sentTableSize]sentEntry
+	pts        ptCache
 }
 
 type sentEntry struct {
@@ -101,15 +102,22 @@ func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 			}
 		case *rtcp.PictureLossIndication:
 			if p.MediaSSRC == b.ssrc {
-				d.stats.plis.Add(1)
-				d.receiver.RequestKeyframe()
+				d.keyframeRequested()
 			}
 		case *rtcp.FullIntraRequest:
 			if firNames(p, b.ssrc) {
-				d.stats.plis.Add(1)
-				d.receiver.RequestKeyframe()
+				d.keyframeRequested()
 			}
 		}
+	}
+}
+
+// keyframeRequested passes a subscriber's PLI or FIR on to the source whose
+// keyframe the subscriber will get next: the pending one during a switch.
+func (d *DownTrack) keyframeRequested() {
+	d.stats.plis.Add(1)
+	if src := d.keyframeSource(); src != nil {
+		src.RequestKeyframe()
 	}
 }
 
@@ -128,7 +136,7 @@ func firNames(p *rtcp.FullIntraRequest, ssrc uint32) bool {
 
 // handleNACK re-sends every sequence number a generic NACK lists.
 func (d *DownTrack) handleNACK(b *binding, p *rtcp.TransportLayerNack) {
-	now := d.receiver.opts.Now()
+	now := d.now()
 	for _, pair := range p.Nacks {
 		d.retransmit(b, pair.PacketID, now)
 		for i := range 16 {
@@ -139,38 +147,60 @@ func (d *DownTrack) handleNACK(b *binding, p *rtcp.TransportLayerNack) {
 	}
 }
 
-// retransmit re-sends the packet the subscriber knows as outSeq: as RTX when
-// negotiated, else as a plain copy on the primary SSRC. RTCP goroutine only.
+// retransmit re-sends the packet the subscriber knows as outSeq, from the
+// cache of the source that sent it (which may be a source the DownTrack
+// switched away from): as RTX when negotiated, else as a plain copy on the
+// primary SSRC. A VP8 packet gets the descriptor it was forwarded with; a
+// packet whose frame was dropped is answered with padding. RTCP goroutine
+// only.
 func (d *DownTrack) retransmit(b *binding, outSeq uint16, now time.Time) {
 	d.stats.nacks.Add(1)
 	ns := &d.nak
 	if ns.recentlySent(outSeq, now) {
 		return
 	}
-	seg := d.munger.segment()
-	if seg == nil || seg.epoch != b.epoch {
+	seg, inSeq, ok := d.munger.segs.lookup(outSeq, b.epoch)
+	if !ok || seg.src == nil {
 		d.stats.nackMisses.Add(1)
 		return
 	}
-	inSeq, ok := seg.lookup(outSeq)
+	src := seg.src
+	n, ok := src.cache.Get(inSeq, ns.buf[:])
+	if !ok || ns.pkt.unmarshal(ns.buf[:n], src.opts.AudioLevelExtensionID) != nil {
+		d.stats.nackMisses.Add(1)
+		return
+	}
+	pt, rtxPT, ok := ns.pts.lookup(d, b, src)
 	if !ok {
 		d.stats.nackMisses.Add(1)
 		return
 	}
-	n, ok := d.receiver.cache.Get(inSeq, ns.buf[:])
-	if !ok || ns.pkt.unmarshal(ns.buf[:n], d.receiver.opts.AudioLevelExtensionID) != nil {
-		d.stats.nackMisses.Add(1)
-		return
-	}
-
 	h := &ns.hdr
-	setHeader(h, ns.ext[:0], &ns.audioLevel, b, &ns.pkt)
+	setHeader(h, ns.ext[:0], &ns.audioLevel, b, &ns.pkt, pt)
+	payload := ns.pkt.payload
+	if src.codecKind == codecVP8 {
+		desc := &ns.pkt.vp8
+		desc.parse(payload)
+		if desc.ok && desc.hasPic {
+			e, found := d.frames.find(seg.stint, desc.pic, ns.pkt.timestamp)
+			switch {
+			case !found:
+				d.stats.nackMisses.Add(1)
+				return
+			case e.fwd:
+				desc.patch(payload, e.numbers()) // payload is our copy
+			default:
+				setPaddingHeader(h, ns.ext[:0], b, pt)
+				payload = nil
+			}
+		}
+	}
 	h.SequenceNumber = outSeq
 	h.Timestamp = ns.pkt.timestamp + seg.tsOffset
-	payload := ns.pkt.payload
-	if b.rtxSSRC != 0 {
+	if b.rtxSSRC != 0 && rtxPT != 0 {
 		payload = rtxPayload(ns.rtx[:], outSeq, payload)
-		h.SSRC, h.PayloadType = b.rtxSSRC, b.rtxPayloadType
+		h.SSRC, h.PayloadType = b.rtxSSRC, rtxPT
+		h.Padding, h.PaddingSize = false, 0
 		h.SequenceNumber = ns.rtxSeq
 		ns.rtxSeq++
 	}

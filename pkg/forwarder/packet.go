@@ -35,6 +35,9 @@ type packet struct {
 
 	// keyframe is set by the Receiver when this packet starts a keyframe.
 	keyframe bool
+	// vp8 is the VP8 payload descriptor, parsed by the Receiver for VP8
+	// streams (vp8.ok is false otherwise).
+	vp8 vp8Desc
 
 	// audioLevel is the RFC 6464 byte (V flag and level) found under the
 	// publisher's audio-level extension ID, when hasAudioLevel.
@@ -98,6 +101,7 @@ func (p *packet) unmarshal(raw []byte, audioLevelID uint8) error {
 	p.timestamp = binary.BigEndian.Uint32(raw[4:])
 	p.ssrc = binary.BigEndian.Uint32(raw[8:])
 	p.keyframe = false
+	p.vp8.ok = false
 	return nil
 }
 

@@ -88,6 +88,7 @@ type Receiver struct {
 	lastKeyframeRequest atomic.Int64
 
 	stats receiverCounters
+	info  receiverInfo
 }
 
 var noDownTracks = []*DownTrack{}
@@ -169,25 +170,50 @@ func (r *Receiver) HandlePacket(raw []byte) {
 	r.stats.packets.Add(1)
 	r.stats.bytes.Add(uint64(len(raw)))
 	p.arrival = r.opts.Now()
+	r.info.observe(p, len(raw), p.arrival.Sub(r.epoch))
 
-	if r.detectKeyframes && isKeyframe(r.codecKind, p.payload) {
-		p.keyframe = true
-		// H264 may flag both the SPS and the IDR packet of one frame.
-		if !r.seenKeyframe || p.timestamp != r.lastKeyframeTS {
-			r.seenKeyframe, r.lastKeyframeTS = true, p.timestamp
-			r.stats.keyframes.Add(1)
+	if r.detectKeyframes {
+		if r.codecKind == codecVP8 {
+			p.vp8.parse(p.payload)
+			p.keyframe = p.vp8.keyframe
+		} else {
+			p.keyframe = isKeyframe(r.codecKind, p.payload)
+		}
+		if p.keyframe {
+			r.keyframeSeen(p)
 		}
 	}
 
 	for _, d := range *r.downTracks.Load() {
-		d.writeRTP(p)
+		d.writeRTP(r, p)
+	}
+}
+
+// keyframeSeen counts a keyframe and records its dimensions.
+func (r *Receiver) keyframeSeen(p *packet) {
+	// H264 may flag both the SPS and the IDR packet of one frame.
+	if !r.seenKeyframe || p.timestamp != r.lastKeyframeTS {
+		r.seenKeyframe, r.lastKeyframeTS = true, p.timestamp
+		r.stats.keyframes.Add(1)
+	}
+	var w, h int
+	var ok bool
+	switch r.codecKind {
+	case codecVP8:
+		w, h, ok = vp8Dimensions(p.payload, &p.vp8)
+	case codecH264:
+		w, h, ok = h264Dimensions(p.payload)
+	}
+	if ok {
+		r.info.setDimensions(w, h)
 	}
 }
 
 // AddDownTrack starts forwarding to d. Adding a DownTrack twice, after Close,
-// or to a Receiver other than its own (DownTrackOptions.Receiver) does nothing.
+// or to a Receiver that is neither d's source nor its pending source (see
+// DownTrack.SwitchTo) does nothing.
 func (r *Receiver) AddDownTrack(d *DownTrack) {
-	if d == nil || d.receiver != r {
+	if d == nil || (d.cur.Load() != r && d.pend.Load() != r) {
 		return
 	}
 	r.mu.Lock()

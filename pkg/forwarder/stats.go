@@ -42,27 +42,40 @@ type DownTrackStats struct {
 	Dropped       uint64 // packets not forwarded: waiting for a keyframe, paused, duplicate, too late
 	KeyframeWaits uint64 // times the track was told to wait for a keyframe (bind, resume)
 	WriteErrors   uint64 // writes the write stream refused
+	Switches      uint64 // source switches completed (SwitchTo)
+	LayerDrops    uint64 // VP8 packets dropped by the temporal-layer limit (also in Dropped)
+	CodecDrops    uint64 // packets dropped because the source's codec is not negotiated or allowed (also in Dropped)
+	Padding       uint64 // padding-only packets sent on numbers whose packet was dropped late
 }
 
-// downTrackCounters: packets, bytes, dropped and keyframeWaits are mostly
-// written by the read goroutine; the NACK counters by the RTCP goroutine.
-// They sit on separate cache lines so the two goroutines do not contend.
+// fwdCounters are the forwarding counters: plain fields guarded by the
+// DownTrack's mutex, which the packet path holds anyway.
+type fwdCounters struct {
+	packets, bytes, dropped, writeErrors, switches, layerDrops, codecDrops, padding uint64
+}
+
+// downTrackCounters are the counters written outside the DownTrack's mutex:
+// keyframeWaits by the control plane and the read goroutine, the rest by the
+// RTCP goroutine.
 type downTrackCounters struct {
-	packets, bytes, dropped, keyframeWaits, writeErrors atomic.Uint64
-	_                                                   [24]byte
-	retransmits, nacks, nackMisses, plis                atomic.Uint64
+	keyframeWaits                                     atomic.Uint64
+	retransmits, nacks, nackMisses, plis, writeErrors atomic.Uint64
 }
 
-func (c *downTrackCounters) snapshot() DownTrackStats {
+func (c *downTrackCounters) snapshot(n *fwdCounters) DownTrackStats {
 	return DownTrackStats{
-		Packets:       c.packets.Load(),
-		Bytes:         c.bytes.Load(),
+		Packets:       n.packets,
+		Bytes:         n.bytes,
 		Retransmits:   c.retransmits.Load(),
 		NACKs:         c.nacks.Load(),
 		NACKMisses:    c.nackMisses.Load(),
 		PLIs:          c.plis.Load(),
-		Dropped:       c.dropped.Load(),
+		Dropped:       n.dropped,
 		KeyframeWaits: c.keyframeWaits.Load(),
-		WriteErrors:   c.writeErrors.Load(),
+		WriteErrors:   n.writeErrors + c.writeErrors.Load(),
+		Switches:      n.switches,
+		LayerDrops:    n.layerDrops,
+		CodecDrops:    n.codecDrops,
+		Padding:       n.padding,
 	}
 }

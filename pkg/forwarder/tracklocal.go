@@ -14,49 +14,58 @@ const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 var _ webrtc.TrackLocal = (*DownTrack)(nil)
 
-// Bind is called by pion when the subscriber's negotiation completes. It picks
-// the negotiated codec matching the Receiver's (same mime type, same fmtp line
-// preferred), and remembers the payload type, SSRC, write stream, RTX SSRC and
-// payload type when negotiated, and the audio-level extension ID. A video
-// track then waits for a keyframe and asks the publisher for one.
+// Bind is called by pion when the subscriber's negotiation completes. It
+// remembers every negotiated codec of the kind (a receive slot may carry
+// several over time: each packet goes out with the payload type of its
+// source's codec), the SSRC, write stream, RTX SSRC and payload types when
+// negotiated, and the audio-level extension ID. It reports to pion the
+// source's codec (a DownTrack made for one Receiver without
+// DownTrackOptions.Codecs fails if that is not negotiated), else the first
+// negotiated codec that DownTrackOptions.Codecs allows. A video track with a
+// source then waits for a keyframe and asks for one.
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	want := d.receiver.Codec()
-	codecs := ctx.CodecParameters()
-	codec, ok := matchCodec(want, codecs)
+	codecs := bindCodecs(ctx.CodecParameters(), d.kind)
+	chosen, want, ok := d.chooseCodec(codecs)
 	if !ok {
-		return webrtc.RTPCodecParameters{}, fmt.Errorf("%w: %s", ErrCodecNotNegotiated, want.MimeType)
+		return webrtc.RTPCodecParameters{}, fmt.Errorf("%w: %s", ErrCodecNotNegotiated, want)
 	}
 	writer := ctx.WriteStream()
 	if writer == nil {
 		return webrtc.RTPCodecParameters{}, ErrNoWriteStream
 	}
+	codec := chosen.params
 	b := &binding{
 		epoch:       d.bindings.Add(1),
 		codec:       codec,
+		codecs:      codecs,
 		ssrc:        uint32(ctx.SSRC()),
 		payloadType: uint8(codec.PayloadType),
 		writer:      writer,
 	}
 	if rtxSSRC := uint32(ctx.SSRCRetransmission()); rtxSSRC != 0 {
-		if pt, ok := rtxPayloadType(codec.PayloadType, codecs); ok {
-			b.rtxSSRC, b.rtxPayloadType = rtxSSRC, uint8(pt)
+		for _, c := range codecs {
+			if c.rtxPT != 0 {
+				b.rtxSSRC = rtxSSRC
+			}
 		}
+		b.rtxPayloadType = chosen.rtxPT
 	}
 	for _, e := range ctx.HeaderExtensions() {
 		if e.URI == audioLevelURI && e.ID > 0 && e.ID < 256 {
 			b.audioLevelID = uint8(e.ID)
 		}
 	}
-	if d.waitsForKeyframe {
+	if src := d.keyframeSource(); src != nil && src.detectKeyframes {
 		// Before publishing the binding, so the read goroutine never forwards
 		// a delta frame on it.
-		d.beginKeyframeWait(d.receiver.opts.Now())
+		d.beginKeyframeWait(src, src.opts.Now())
 	}
 	d.bound.Store(b)
 	d.logger.Debug("down track bound",
 		zap.String("id", d.id),
 		zap.String("codec", codec.MimeType),
 		zap.Uint8("pt", b.payloadType),
+		zap.Int("codecs", len(codecs)),
 		zap.Uint32("ssrc", b.ssrc),
 		zap.Uint32("rtxSSRC", b.rtxSSRC),
 		zap.Uint8("rtxPT", b.rtxPayloadType),
@@ -80,24 +89,8 @@ func (d *DownTrack) RID() string { return "" }
 // StreamID returns the stream ID (msid) the subscriber sees.
 func (d *DownTrack) StreamID() string { return d.streamID }
 
-// Kind returns the Receiver's kind.
-func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.receiver.Kind() }
-
-// matchCodec finds want among the negotiated codecs: same mime type and fmtp
-// line first, then the same mime type alone.
-func matchCodec(want webrtc.RTPCodecParameters, codecs []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
-	for _, c := range codecs {
-		if strings.EqualFold(c.MimeType, want.MimeType) && c.SDPFmtpLine == want.SDPFmtpLine {
-			return c, true
-		}
-	}
-	for _, c := range codecs {
-		if strings.EqualFold(c.MimeType, want.MimeType) {
-			return c, true
-		}
-	}
-	return webrtc.RTPCodecParameters{}, false
-}
+// Kind returns the track's kind (DownTrackOptions.Kind, or the Receiver's).
+func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.kind }
 
 // rtxPayloadType finds the video/rtx codec whose fmtp has apt=<primary>.
 func rtxPayloadType(primary webrtc.PayloadType, codecs []webrtc.RTPCodecParameters) (webrtc.PayloadType, bool) {
