@@ -33,6 +33,8 @@ type TrackStats struct {
 	// PictureIDJumps counts VP8 frames whose picture id is not the
 	// previous one + 1 (the node keeps them continuous across switches).
 	PictureIDJumps uint64
+	// FramesByTID counts VP8 frames by temporal layer id.
+	FramesByTID [4]uint64
 	// Duplicates counts marker sequence numbers seen twice; OutOfOrder those
 	// older than the newest seen; Missing the gaps not (yet) filled.
 	Duplicates, OutOfOrder, Missing uint64
@@ -230,6 +232,9 @@ func (tr *trackRecorder) recordVP8(b []byte) {
 			i++
 		}
 		if x&0x30 != 0 {
+			if x&0x20 != 0 && len(b) > i {
+				tr.st.FramesByTID[b[i]>>6]++
+			}
 			i++
 		}
 	}

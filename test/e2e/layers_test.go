@@ -119,6 +119,25 @@ func testLayerSelection(t *testing.T, pubOpts client.Options) {
 		st := lastSlotStatus(rx, main)
 		return st.GetLayer() == 1 && slotTrack(rx, main).LastLayer == 1
 	}, rx)
+	if pubOpts.VideoCodec == webrtc.MimeTypeVP8 {
+		// maxFps 7.5 keeps only temporal layer 0 (the publisher sends
+		// L1T3: TID0 at a quarter of the frame rate).
+		h.requestMedia(rx, &pb.MediaRequest{Seq: 4, Requests: []*pb.MediaRequestEntry{
+			pinned(src, thumbnail, thumb), pinned(src, &pb.MediaLimits{MaxFs: 920, MaxFps: 750}, main),
+		}})
+		before := slotTrack(rx, main).FramesByTID
+		h.eventually("a second of TID0-only frames", func() bool {
+			return slotTrack(rx, main).FramesByTID[0] >= before[0]+10
+		}, rx)
+		after := slotTrack(rx, main).FramesByTID
+		// A frame or two may have been in flight when the limit applied.
+		if extra := after[1] + after[2] - before[1] - before[2]; extra > 2 {
+			t.Errorf("%d frames above TID0 forwarded with maxFps 7.5 (%v → %v)", extra, before, after)
+		}
+		if tr := slotTrack(rx, main); tr.PictureIDJumps > tr.RTPGaps {
+			t.Errorf("picture ids not continuous while dropping temporal layers: %+v", tr)
+		}
+	}
 	for _, mid := range mids {
 		if tr := slotTrack(rx, mid); tr.PictureIDJumps > tr.RTPGaps {
 			t.Errorf("slot %s not continuous across layer switches: %+v", mid, tr)
