@@ -29,10 +29,25 @@ type Config struct {
 	Demo   Demo   `yaml:"demo"`
 }
 
-// GRPC is the control-plane listener.
+// GRPC is the control-plane listener and its security.
 type GRPC struct {
 	// Listen is host:port of the MediaNode gRPC service.
 	Listen string `yaml:"listen"`
+	// Insecure serves plaintext without authentication. Only for a local
+	// demo or a private network; the node warns loudly when it listens this
+	// way on a non-loopback address. Otherwise TLS (CertFile/KeyFile) and
+	// authentication (ClientCAFile for mTLS and/or Token) are required.
+	Insecure bool `yaml:"insecure"`
+	// CertFile and KeyFile are the server's TLS certificate and key (PEM).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ClientCAFile, if set, requires clients to present a certificate
+	// signed by one of these CAs (mTLS).
+	ClientCAFile string `yaml:"client_ca_file"`
+	// Token, if set, requires "authorization: Bearer <token>" on every
+	// call (TokenFile reads it from a file instead).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // HTTP serves /metrics, /healthz and, when enabled, /debug/pprof.
@@ -137,6 +152,17 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.GRPC.Listen); err != nil {
 		return fmt.Errorf("grpc.listen %q: %w", c.GRPC.Listen, err)
 	}
+	if !c.GRPC.Insecure {
+		if c.GRPC.CertFile == "" || c.GRPC.KeyFile == "" {
+			return fmt.Errorf("grpc: TLS needs grpc.cert_file and grpc.key_file (or grpc.insecure: true for a local demo)")
+		}
+		if c.GRPC.ClientCAFile == "" && c.GRPC.Token == "" && c.GRPC.TokenFile == "" {
+			return fmt.Errorf("grpc: set grpc.client_ca_file (mTLS) and/or grpc.token / grpc.token_file so callers are authenticated")
+		}
+	}
+	if c.GRPC.Token != "" && c.GRPC.TokenFile != "" {
+		return fmt.Errorf("grpc: set grpc.token or grpc.token_file, not both")
+	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			return fmt.Errorf("http.listen %q: %w", c.HTTP.Listen, err)
@@ -166,7 +192,7 @@ func (c Config) Validate() error {
 type flagValues struct {
 	nodeID, grpcListen, httpListen, logFormat, logLevel, natIPs, listenIPs string
 	udpPort, demo                                                          int
-	loopback, pprof                                                        bool
+	loopback, pprof, insecure                                              bool
 	drain                                                                  time.Duration
 }
 
@@ -178,6 +204,7 @@ func (f *flagValues) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listenIPs, "listen-ips", "", "comma-separated local IPs for media")
 	fs.StringVar(&f.natIPs, "nat-ips", "", "comma-separated public IPs to advertise (1:1 NAT)")
 	fs.BoolVar(&f.loopback, "include-loopback", false, "offer loopback ICE candidates")
+	fs.BoolVar(&f.insecure, "grpc-insecure", false, "serve gRPC in plaintext without authentication (local demo only)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console")
 	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the HTTP listener")
@@ -201,6 +228,8 @@ func (f *flagValues) apply(name string, c *Config) {
 		c.RTC.NAT1To1IPs = splitList(f.natIPs)
 	case "include-loopback":
 		c.RTC.IncludeLoopback = f.loopback
+	case "grpc-insecure":
+		c.GRPC.Insecure = f.insecure
 	case "log-format":
 		c.Log.Format = f.logFormat
 	case "log-level":
@@ -217,11 +246,15 @@ func (f *flagValues) apply(name string, c *Config) {
 // applyEnv applies SWITCHYARD_* variables.
 func applyEnv(c *Config, getenv func(string) string) error {
 	str := map[string]*string{
-		"SWITCHYARD_NODE_ID":     &c.NodeID,
-		"SWITCHYARD_GRPC_LISTEN": &c.GRPC.Listen,
-		"SWITCHYARD_HTTP_LISTEN": &c.HTTP.Listen,
-		"SWITCHYARD_LOG_FORMAT":  &c.Log.Format,
-		"SWITCHYARD_LOG_LEVEL":   &c.Log.Level,
+		"SWITCHYARD_NODE_ID":        &c.NodeID,
+		"SWITCHYARD_GRPC_LISTEN":    &c.GRPC.Listen,
+		"SWITCHYARD_GRPC_TOKEN":     &c.GRPC.Token,
+		"SWITCHYARD_GRPC_CERT":      &c.GRPC.CertFile,
+		"SWITCHYARD_GRPC_KEY":       &c.GRPC.KeyFile,
+		"SWITCHYARD_GRPC_CLIENT_CA": &c.GRPC.ClientCAFile,
+		"SWITCHYARD_HTTP_LISTEN":    &c.HTTP.Listen,
+		"SWITCHYARD_LOG_FORMAT":     &c.Log.Format,
+		"SWITCHYARD_LOG_LEVEL":      &c.Log.Level,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -240,6 +273,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	if v := getenv("SWITCHYARD_LISTEN_IPS"); v != "" {
 		c.RTC.ListenIPs = splitList(v)
+	}
+	if v := getenv("SWITCHYARD_GRPC_INSECURE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("SWITCHYARD_GRPC_INSECURE: %w", err)
+		}
+		c.GRPC.Insecure = b
 	}
 	if v := getenv("SWITCHYARD_INCLUDE_LOOPBACK"); v != "" {
 		b, err := strconv.ParseBool(v)

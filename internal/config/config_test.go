@@ -13,7 +13,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
-	yml := "grpc:\n  listen: 127.0.0.1:1000\nrtc:\n  udp_port: 2000\n  include_loopback: true\nlog:\n  format: console\ndrain:\n  timeout: 30s\n"
+	yml := "grpc:\n  listen: 127.0.0.1:1000\n  insecure: true\nrtc:\n  udp_port: 2000\n  include_loopback: true\nlog:\n  format: console\ndrain:\n  timeout: 30s\n"
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +62,37 @@ func TestRejectsBadConfig(t *testing.T) {
 				}
 				args = append([]string{"-config", p}, args...)
 			}
-			_, err := Load(args, env(nil))
+			_, err := Load(append([]string{"-grpc-insecure"}, args...), env(nil))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestGRPCSecurityIsRequired(t *testing.T) {
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"no TLS, not insecure":      {want: "cert_file"},
+		"insecure by env":           {env: map[string]string{"SWITCHYARD_GRPC_INSECURE": "true"}},
+		"TLS and token by env":      {env: map[string]string{"SWITCHYARD_GRPC_CERT": "c.pem", "SWITCHYARD_GRPC_KEY": "k.pem", "SWITCHYARD_GRPC_TOKEN": "s3cret"}},
+		"TLS without any auth":      {env: map[string]string{"SWITCHYARD_GRPC_CERT": "c.pem", "SWITCHYARD_GRPC_KEY": "k.pem"}, want: "authenticated"},
+		"TLS with client CA (mTLS)": {env: map[string]string{"SWITCHYARD_GRPC_CERT": "c.pem", "SWITCHYARD_GRPC_KEY": "k.pem", "SWITCHYARD_GRPC_CLIENT_CA": "ca.pem"}},
+		"bad insecure value":        {env: map[string]string{"SWITCHYARD_GRPC_INSECURE": "maybe"}, want: "SWITCHYARD_GRPC_INSECURE"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(nil, env(tc.env))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
 			}
 		})
 	}

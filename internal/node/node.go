@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,11 +67,31 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 		_ = media.Close()
 		return nil, fmt.Errorf("listen gRPC on %s: %w", cfg.GRPC.Listen, err)
 	}
-	if host, _, _ := net.SplitHostPort(cfg.GRPC.Listen); !isLoopback(host) {
-		log.Warn("gRPC control plane listens in plaintext on a non-loopback address; put it on a private network",
+	if host, _, _ := net.SplitHostPort(cfg.GRPC.Listen); cfg.GRPC.Insecure && !isLoopback(host) {
+		log.Warn("!!! gRPC control plane listens IN PLAINTEXT WITHOUT AUTHENTICATION on a non-loopback address: "+
+			"anyone who reaches this port controls the node; configure grpc.cert_file/key_file with grpc.client_ca_file or grpc.token",
 			zap.String("listen", cfg.GRPC.Listen))
 	}
-	n.grpc = grpc.NewServer(server.ServerOptions()...)
+	token := cfg.GRPC.Token
+	if cfg.GRPC.TokenFile != "" {
+		b, err := os.ReadFile(cfg.GRPC.TokenFile)
+		if err != nil {
+			_ = n.grpcLis.Close()
+			_ = media.Close()
+			return nil, fmt.Errorf("read grpc.token_file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	secOpts, err := server.SecureServerOptions(server.Security{
+		Insecure: cfg.GRPC.Insecure, CertFile: cfg.GRPC.CertFile, KeyFile: cfg.GRPC.KeyFile,
+		ClientCAFile: cfg.GRPC.ClientCAFile, Token: token,
+	})
+	if err != nil {
+		_ = n.grpcLis.Close()
+		_ = media.Close()
+		return nil, err
+	}
+	n.grpc = grpc.NewServer(append(server.ServerOptions(), secOpts...)...)
 	server.New(n.rooms, server.Options{NodeID: cfg.NodeID, Version: Version, Logger: log.Named("grpc")}).Register(n.grpc)
 	go func() { n.served <- n.grpc.Serve(n.grpcLis) }()
 
@@ -83,7 +105,9 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 	log.Info("node started", zap.String("node_id", cfg.NodeID), zap.String("version", Version),
 		zap.String("grpc", n.GRPCAddr()), zap.Any("media", media.LocalAddrs()))
 
-	if cfg.Demo.Participants > 0 {
+	if cfg.Demo.Participants > 0 && !cfg.GRPC.Insecure {
+		log.Warn("demo participants need grpc.insecure; not starting them")
+	} else if cfg.Demo.Participants > 0 {
 		n.demo, err = startDemo(n.GRPCAddr(), cfg.Demo.Participants, log.Named("demo"))
 		if err != nil {
 			log.Warn("demo participants did not start", zap.Error(err))

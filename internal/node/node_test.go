@@ -21,6 +21,7 @@ import (
 func testConfig() config.Config {
 	cfg := config.Default()
 	cfg.GRPC.Listen = "127.0.0.1:0"
+	cfg.GRPC.Insecure = true
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.RTC.UDPPort = 0
 	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
