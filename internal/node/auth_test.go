@@ -102,7 +102,6 @@ func (p *pki) issue(name string, server bool) (string, string, tls.Certificate) 
 	return certPath, keyPath, pair
 }
 
-
 func call(t *testing.T, addr string, opts ...grpc.DialOption) error {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, opts...)
