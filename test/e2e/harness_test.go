@@ -40,6 +40,7 @@ func startNode(t *testing.T) *harness {
 	cfg := config.Default()
 	cfg.NodeID = "test-node"
 	cfg.GRPC.Listen = "127.0.0.1:0"
+	cfg.GRPC.Insecure = true
 	cfg.HTTP.Listen = ""
 	cfg.RTC.UDPPort = 0
 	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
