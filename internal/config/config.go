@@ -27,6 +27,24 @@ type Config struct {
 	Log    Log    `yaml:"log"`
 	Drain  Drain  `yaml:"drain"`
 	Demo   Demo   `yaml:"demo"`
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits protect the node (ResourceExhausted beyond them); 0 takes the
+// defaults in pkg/room, sized for 2 cores.
+type Limits struct {
+	Rooms                   int `yaml:"rooms"`
+	DevicesPerParticipant   int `yaml:"devices_per_participant"`
+	TracksPerConnection     int `yaml:"tracks_per_connection"`
+	SlotsPerConnection      int `yaml:"slots_per_connection"`
+	EventSubscribersPerRoom int `yaml:"event_subscribers_per_room"`
+	// FailedTimeout keeps a connection whose transport failed this long
+	// (for an ICE restart) before closing it.
+	FailedTimeout time.Duration `yaml:"failed_timeout"`
+	// ICEDisconnectedTimeout and ICEFailedTimeout tune how fast a vanished
+	// client is noticed (pion defaults 5 s and 25 s).
+	ICEDisconnectedTimeout time.Duration `yaml:"ice_disconnected_timeout"`
+	ICEFailedTimeout       time.Duration `yaml:"ice_failed_timeout"`
 }
 
 // GRPC is the control-plane listener and its security.
@@ -104,6 +122,7 @@ func Default() Config {
 		Rooms:  Rooms{MaxParticipants: 100, EventHistory: 1024},
 		Log:    Log{Format: "json", Level: "info"},
 		Drain:  Drain{Timeout: 5 * time.Minute},
+		Limits: Limits{ICEDisconnectedTimeout: 5 * time.Second, ICEFailedTimeout: 10 * time.Second},
 	}
 }
 

@@ -51,6 +51,9 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 		ListenIPs:       cfg.RTC.ListenIPs,
 		IncludeLoopback: cfg.RTC.IncludeLoopback,
 		NAT1To1IPs:      cfg.RTC.NAT1To1IPs,
+
+		ICEDisconnectedTimeout: cfg.Limits.ICEDisconnectedTimeout,
+		ICEFailedTimeout:       cfg.Limits.ICEFailedTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -61,6 +64,14 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 		Logger:          log.Named("room"),
 		MaxParticipants: cfg.Rooms.MaxParticipants,
 		EventHistory:    cfg.Rooms.EventHistory,
+		Limits: room.Limits{
+			Rooms:                   cfg.Limits.Rooms,
+			DevicesPerParticipant:   cfg.Limits.DevicesPerParticipant,
+			TracksPerConnection:     cfg.Limits.TracksPerConnection,
+			SlotsPerConnection:      cfg.Limits.SlotsPerConnection,
+			EventSubscribersPerRoom: cfg.Limits.EventSubscribersPerRoom,
+			FailedTimeout:           cfg.Limits.FailedTimeout,
+		},
 	})
 	n.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen)
 	if err != nil {

@@ -82,7 +82,7 @@ func toStatus(err error) error {
 		code = codes.NotFound
 	case errors.Is(err, room.ErrRoomExists):
 		code = codes.AlreadyExists
-	case errors.Is(err, room.ErrRoomFull):
+	case errors.Is(err, room.ErrRoomFull), errors.Is(err, room.ErrLimit):
 		code = codes.ResourceExhausted
 	case errors.Is(err, room.ErrDraining):
 		code = codes.Unavailable

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -94,6 +95,7 @@ type Client struct {
 
 	connected chan struct{}
 	connOnce  sync.Once
+	gone      atomic.Bool // set by Vanish
 }
 
 // Join creates the PeerConnection, sends the ROAP OFFER through the node's
@@ -135,6 +137,11 @@ func Join(ctx context.Context, o Options) (*Client, error) {
 
 func (c *Client) setup() error {
 	se := webrtc.SettingEngine{}
+	vn, err := newVanishNet(&c.gone)
+	if err != nil {
+		return err
+	}
+	se.SetNet(vn)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if c.o.LoopbackOnly {
@@ -533,8 +540,14 @@ func (c *Client) Leave(ctx context.Context) error {
 	return err
 }
 
-// Close closes the client without telling the node (a vanished device).
+// Close closes the client without telling the node's API; pion still says
+// goodbye at the DTLS layer.
 func (c *Client) Close() { c.shutdown() }
+
+// Vanish makes the client drop off the network at once, without any
+// goodbye: no DTLS close, no more ICE answers, nothing sent or received, as
+// when a device loses its network. Close still releases it afterwards.
+func (c *Client) Vanish() { c.gone.Store(true) }
 
 func (c *Client) shutdown() {
 	c.cancel()

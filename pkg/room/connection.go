@@ -43,6 +43,7 @@ type Connection struct {
 	// needsOffer is set when the node has changes the client has not been
 	// offered yet; negotiate sends them once the ROAP session is idle.
 	needsOffer bool
+	failTimer  *time.Timer
 	// pendingOffer is the node OFFER sent and not yet answered; it is
 	// applied to pion together with the answer (see negotiate).
 	pendingOffer *webrtc.SessionDescription
@@ -93,6 +94,18 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 		}
 		if err := validateSDP(p.Offer.SDP); err != nil {
 			return err
+		}
+		if err := r.m.o.Limits.checkOfferLimits(p.Offer.SDP, p.Mode); err != nil {
+			return err
+		}
+		if known {
+			devices := len(part.devices)
+			if _, rejoin := part.devices[p.DeviceID]; rejoin {
+				devices--
+			}
+			if devices >= r.m.o.Limits.DevicesPerParticipant {
+				return fmt.Errorf("%w: participant %q already has %d devices (limits.devices_per_participant)", ErrLimit, p.ParticipantID, devices)
+			}
 		}
 		stamper := ssrcsim.NewStamper()
 		pc, err := r.m.o.Media.NewPeerConnection(stamper)
@@ -203,6 +216,29 @@ func (c *Connection) setState(s ConnectionState) {
 	c.state = s
 	c.log.Debug("connection state", zap.String("state", string(s)))
 	c.room.emit(ConnectionStateChanged{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id, State: s})
+	switch s {
+	case StateFailed:
+		// A vanished client: keep the connection a while for an ICE
+		// restart, then clean up so its slots elsewhere show no source.
+		if c.failTimer == nil {
+			r := c.room
+			c.failTimer = time.AfterFunc(r.m.o.Limits.FailedTimeout, func() {
+				r.post(func() {
+					if !c.closed && c.state == StateFailed {
+						r.closeConnection(c, "connection failed")
+					}
+				})
+			})
+		}
+	case StateConnected:
+		if c.failTimer != nil {
+			c.failTimer.Stop()
+			c.failTimer = nil
+		}
+	case StateClosed:
+		// pion closed it (the client said goodbye at the DTLS layer).
+		c.room.closeConnection(c, "connection closed by the client")
+	}
 }
 
 // applyRemoteOffer applies a client offer and returns the complete answer
@@ -329,7 +365,11 @@ func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Me
 	// consumes no sequence number and changes no state.
 	switch msg.Type {
 	case roap.Offer, roap.Answer, roap.OfferResponse:
-		if err := validateSDP(msg.SDP); err != nil {
+		err := validateSDP(msg.SDP)
+		if err == nil && msg.Type != roap.Answer {
+			err = c.room.m.o.Limits.checkOfferLimits(msg.SDP, c.mode)
+		}
+		if err != nil {
 			e := roap.Message{Type: roap.Error, Seq: msg.Seq, ErrorType: roap.ErrorFailed, ErrorCause: err.Error()}
 			return &e, err
 		}
@@ -450,6 +490,9 @@ func (r *Room) closeConnection(c *Connection, reason string) {
 	c.closed = true
 	if c.retry != nil {
 		c.retry.Stop()
+	}
+	if c.failTimer != nil {
+		c.failTimer.Stop()
 	}
 	if err := c.pc.Close(); err != nil {
 		c.log.Debug("close peer connection", zap.Error(err))

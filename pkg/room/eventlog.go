@@ -73,12 +73,16 @@ func (l *EventLog) LastSeq() uint64 {
 // Subscribe returns a subscription delivering every event after seq after,
 // then live events. after == 0 means "everything still retained". If the
 // history no longer holds after+1, it fails with ErrHistoryGone and the
-// caller must resync.
-func (l *EventLog) Subscribe(after uint64) (*Subscription, error) {
+// caller must resync. max > 0 bounds the number of live subscriptions
+// (ErrLimit beyond it).
+func (l *EventLog) Subscribe(after uint64, max int) (*Subscription, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, fmt.Errorf("room %q: %w", l.roomID, ErrClosed)
+	}
+	if max > 0 && len(l.subs) >= max {
+		return nil, fmt.Errorf("%w: room %q has %d event subscribers (limits.event_subscribers_per_room)", ErrLimit, l.roomID, len(l.subs))
 	}
 	if after > l.last {
 		return nil, fmt.Errorf("%w: after_seq %d is beyond the room's last event %d", ErrInvalidArgument, after, l.last)

@@ -30,14 +30,14 @@ func TestEventLogReplayAndResume(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		l.Append(RoomClosed{Reason: "x"})
 	}
-	all, err := l.Subscribe(0)
+	all, err := l.Subscribe(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if evs := drain(t, all, 3); evs[0].Seq != 1 || evs[2].Seq != 3 {
 		t.Fatalf("replay from 0: %+v", evs)
 	}
-	from2, err := l.Subscribe(2)
+	from2, err := l.Subscribe(2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,16 +55,16 @@ func TestEventLogHistoryGoneAndFuture(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		l.Append(RoomClosed{})
 	}
-	if _, err := l.Subscribe(3); !errors.Is(err, ErrHistoryGone) {
+	if _, err := l.Subscribe(3, 0); !errors.Is(err, ErrHistoryGone) {
 		t.Errorf("after 3 with history 7..10: %v, want ErrHistoryGone", err)
 	}
-	if _, err := l.Subscribe(6); err != nil {
+	if _, err := l.Subscribe(6, 0); err != nil {
 		t.Errorf("after 6 is still retained: %v", err)
 	}
-	if _, err := l.Subscribe(11); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := l.Subscribe(11, 0); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("after 11 (future): %v, want ErrInvalidArgument", err)
 	}
-	s, err := l.Subscribe(0)
+	s, err := l.Subscribe(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestEventLogHistoryGoneAndFuture(t *testing.T) {
 
 func TestEventLogSlowSubscriberIsCutOff(t *testing.T) {
 	l := NewEventLog("r", 2, fixedNow)
-	s, err := l.Subscribe(0)
+	s, err := l.Subscribe(0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestEventLogSlowSubscriberIsCutOff(t *testing.T) {
 		t.Errorf("got %d events, err %v; want 4 then ErrSlowSubscriber", n, s.Err())
 	}
 	l.Close()
-	if _, err := l.Subscribe(0); !errors.Is(err, ErrClosed) {
+	if _, err := l.Subscribe(0, 0); !errors.Is(err, ErrClosed) {
 		t.Errorf("subscribe after close: %v", err)
 	}
 }

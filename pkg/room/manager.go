@@ -33,6 +33,8 @@ type ManagerOptions struct {
 	EventHistory int
 	// SignalTimeout bounds ICE gathering while building an SDP.
 	SignalTimeout time.Duration
+	// Limits protect the node; zero fields take defaults.
+	Limits Limits
 }
 
 // Manager owns the rooms of one node and routes connection ids to rooms.
@@ -61,6 +63,7 @@ func NewManager(o ManagerOptions) *Manager {
 	if o.SignalTimeout <= 0 {
 		o.SignalTimeout = DefaultSignalTimeout
 	}
+	o.Limits = o.Limits.withDefaults()
 	return &Manager{
 		o:       o,
 		log:     o.Logger,
@@ -111,6 +114,10 @@ func (m *Manager) CreateRoom(id string, opts RoomOptions) (RoomSummary, bool, er
 	if m.draining.Load() {
 		m.mu.Unlock()
 		return RoomSummary{}, false, fmt.Errorf("room %q: %w", id, ErrDraining)
+	}
+	if len(m.rooms) >= m.o.Limits.Rooms {
+		m.mu.Unlock()
+		return RoomSummary{}, false, fmt.Errorf("%w: the node holds %d rooms (limits.rooms)", ErrLimit, len(m.rooms))
 	}
 	r := newRoom(m, id, opts)
 	m.rooms[id] = r
@@ -250,7 +257,7 @@ func (m *Manager) Subscribe(roomID string, after uint64) (*Subscription, error) 
 	if err != nil {
 		return nil, err
 	}
-	return r.events.Subscribe(after)
+	return r.events.Subscribe(after, m.o.Limits.EventSubscribersPerRoom)
 }
 
 // Drain makes the node refuse new rooms; existing rooms carry on.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -29,6 +30,10 @@ type MediaOptions struct {
 	// NAT1To1IPs are public addresses advertised instead of the local ones,
 	// for a node behind 1:1 NAT.
 	NAT1To1IPs []string
+	// ICEDisconnectedTimeout and ICEFailedTimeout: how long without
+	// connectivity a connection turns disconnected, then failed (0: pion's
+	// 5 s and 25 s).
+	ICEDisconnectedTimeout, ICEFailedTimeout time.Duration
 }
 
 // Media builds PeerConnections that share one configuration and one UDP mux.
@@ -67,6 +72,10 @@ func NewMedia(o MediaOptions) (*Media, error) {
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if len(o.NAT1To1IPs) > 0 {
 		se.SetNAT1To1IPs(o.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+	}
+	if o.ICEDisconnectedTimeout > 0 && o.ICEFailedTimeout > 0 {
+		keepalive := min(2*time.Second, o.ICEDisconnectedTimeout/2)
+		se.SetICETimeouts(o.ICEDisconnectedTimeout, o.ICEFailedTimeout, keepalive)
 	}
 
 	if _, err := NewAPI(se, true); err != nil {

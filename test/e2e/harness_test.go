@@ -34,7 +34,7 @@ type harness struct {
 
 // startNode runs a real node (gRPC on loopback, media on 127.0.0.1) and
 // registers cleanup that closes everything and checks for goroutine leaks.
-func startNode(t *testing.T) *harness {
+func startNode(t *testing.T, configure ...func(*config.Config)) *harness {
 	t.Helper()
 	baseline := runtime.NumGoroutine()
 	cfg := config.Default()
@@ -45,6 +45,9 @@ func startNode(t *testing.T) *harness {
 	cfg.RTC.UDPPort = 0
 	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
 	cfg.RTC.IncludeLoopback = true
+	for _, f := range configure {
+		f(&cfg)
+	}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	n, err := node.Start(cfg, log)
 	if err != nil {
