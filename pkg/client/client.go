@@ -51,6 +51,9 @@ type Options struct {
 	SSRCSimulcast bool
 	// VideoCodec is webrtc.MimeTypeVP8 (default) or webrtc.MimeTypeH264.
 	VideoCodec string
+	// NoKeyframes makes the video source never send a keyframe, not even on
+	// PLI, as a broken publisher would (robustness tests).
+	NoKeyframes bool
 	// Share publishes a second video source marked as shared content
 	// (a=content:slides), with its own source base.
 	Share bool
@@ -197,6 +200,7 @@ func (c *Client) setup() error {
 				v.track.codec.MimeType = c.o.VideoCodec
 			}
 			v.track.noSimulcastExt = c.o.SSRCSimulcast
+			v.noKeyframes = c.o.NoKeyframes
 			c.video = append(c.video, v)
 		}
 		if err := c.addSources(c.video...); err != nil {
@@ -548,6 +552,10 @@ func (c *Client) Close() { c.shutdown() }
 // goodbye: no DTLS close, no more ICE answers, nothing sent or received, as
 // when a device loses its network. Close still releases it afterwards.
 func (c *Client) Vanish() { c.gone.Store(true) }
+
+// Reappear undoes Vanish: the network is back. The connection recovers
+// only if the client also restarts ICE (Renegotiate with iceRestart).
+func (c *Client) Reappear() { c.gone.Store(false) }
 
 func (c *Client) shutdown() {
 	c.cancel()

@@ -57,6 +57,7 @@ type source struct {
 	level         atomic.Int32 // audio level in -dBov (0 loud .. 127 silent)
 	sent          atomic.Uint64
 	plis          atomic.Uint64 // keyframe requests received
+	noKeyframes   bool          // a broken publisher: delta frames only
 }
 
 func newAudioSource(id uint32, stream string) *source {
@@ -151,6 +152,7 @@ func (s *source) run(ctx context.Context) {
 			continue
 		}
 		key := s.keyframe.Swap(false) || now.Sub(lastKey) >= s.kfEvery
+		key = key && !s.noKeyframes
 		if key {
 			lastKey = now
 			frameNo = 0 // a keyframe restarts the temporal pattern at TID0
