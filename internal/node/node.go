@@ -189,7 +189,8 @@ func (n *Node) Failed() <-chan error { return n.served }
 // participant has left; empty rooms do not hold the node) or ctx ends.
 // What is still open then is left to Shutdown.
 func (n *Node) Drain(ctx context.Context) {
-	n.rooms.Drain()
+	deadline, _ := ctx.Deadline()
+	n.rooms.Drain(deadline)
 	n.log.Info("draining", zap.Int("rooms", n.rooms.RoomCount()))
 	if n.demo != nil {
 		n.demo.stop()

@@ -52,6 +52,10 @@ func TestDrainWaitsForParticipants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events, err := api.Events(ctx, &pb.EventsRequest{RoomId: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	drained := make(chan struct{})
 	go func() { n.Drain(ctx); close(drained) }()
@@ -67,6 +71,19 @@ func TestDrainWaitsForParticipants(t *testing.T) {
 	}
 	if _, err := api.CreateRoom(ctx, &pb.CreateRoomRequest{RoomId: "new"}); err == nil {
 		t.Error("draining node accepted a new room")
+	}
+	// The room hears about it, with the drain deadline.
+	for {
+		ev, err := events.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := ev.GetNodeDraining(); d != nil {
+			if want, _ := ctx.Deadline(); d.GetDeadlineUnixMs() != want.UnixMilli() {
+				t.Errorf("drain deadline %d, want %d", d.GetDeadlineUnixMs(), want.UnixMilli())
+			}
+			break
+		}
 	}
 	resp, err := http.Get("http://" + n.HTTPAddr() + "/healthz")
 	if err != nil {

@@ -82,8 +82,9 @@ func participantToPB(p room.ParticipantInfo) *pb.Participant {
 	return out
 }
 
-// EventToPB converts a room event to its protobuf form.
-func EventToPB(e room.Event) *pb.Event {
+// EventToPB converts a room event to its protobuf form; nodeID names this
+// node in node-level events.
+func EventToPB(e room.Event, nodeID string) *pb.Event {
 	out := &pb.Event{Seq: e.Seq, RoomId: e.RoomID, UnixMs: e.Time.UnixMilli()}
 	switch p := e.Payload.(type) {
 	case room.ParticipantJoined:
@@ -119,6 +120,12 @@ func EventToPB(e room.Event) *pb.Event {
 			Content: contentToPB(p.Content), Muted: p.Muted, ByParticipantId: p.ByParticipantID}}
 	case room.HoldChanged:
 		out.Payload = &pb.Event_HoldChanged{HoldChanged: &pb.HoldChanged{ParticipantId: p.ParticipantID, ConnectionId: p.ConnectionID, Held: p.Held}}
+	case room.NodeDraining:
+		var ms int64
+		if !p.Deadline.IsZero() {
+			ms = p.Deadline.UnixMilli()
+		}
+		out.Payload = &pb.Event_NodeDraining{NodeDraining: &pb.NodeDraining{NodeId: nodeID, DeadlineUnixMs: ms}}
 	case room.FloorChanged:
 		out.Payload = &pb.Event_FloorChanged{FloorChanged: &pb.FloorChanged{ParticipantId: p.ParticipantID, PreviousParticipantId: p.PreviousParticipantID}}
 	}

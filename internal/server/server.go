@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -233,7 +234,7 @@ func (s *Service) Events(req *pb.EventsRequest, stream grpc.ServerStreamingServe
 				}
 				return nil
 			}
-			if err := stream.Send(EventToPB(ev)); err != nil {
+			if err := stream.Send(EventToPB(ev, s.o.NodeID)); err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -266,7 +267,7 @@ func (s *Service) GetNodeInfo(_ context.Context, _ *pb.GetNodeInfoRequest) (*pb.
 
 // Drain implements pb.MediaNodeServer.
 func (s *Service) Drain(_ context.Context, _ *pb.DrainRequest) (*pb.DrainResponse, error) {
-	s.m.Drain()
+	s.m.Drain(time.Time{})
 	s.log.Info("draining: refusing new rooms")
 	return &pb.DrainResponse{Draining: true, Rooms: uint32(s.m.RoomCount())}, nil
 }

@@ -71,6 +71,7 @@ func (LayersNeeded) isEventPayload()           {}
 func (MuteChanged) isEventPayload()            {}
 func (HoldChanged) isEventPayload()            {}
 func (FloorChanged) isEventPayload()           {}
+func (NodeDraining) isEventPayload()           {}
 
 // ConnectionState follows RTCPeerConnectionState.
 type ConnectionState string
@@ -153,6 +154,10 @@ type HoldChanged struct {
 	ParticipantID, ConnectionID string
 	Held                        bool
 }
+
+// NodeDraining announces that the node refuses new rooms and shuts down by
+// Deadline (zero: no deadline).
+type NodeDraining struct{ Deadline time.Time }
 
 // FloorChanged announces the share floor holder ("" for nobody).
 type FloorChanged struct{ ParticipantID, PreviousParticipantID string }

@@ -260,8 +260,19 @@ func (m *Manager) Subscribe(roomID string, after uint64) (*Subscription, error) 
 	return r.events.Subscribe(after, m.o.Limits.EventSubscribersPerRoom)
 }
 
-// Drain makes the node refuse new rooms; existing rooms carry on.
-func (m *Manager) Drain() { m.draining.Store(true) }
+// Drain makes the node refuse new rooms; existing rooms carry on. The first
+// call announces it in every room's events, with the deadline (zero: none)
+// by which the node will close what is left.
+func (m *Manager) Drain(deadline time.Time) {
+	if m.draining.Swap(true) {
+		return
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, r := range m.rooms {
+		r.events.Append(NodeDraining{Deadline: deadline})
+	}
+}
 
 // Draining reports whether Drain was called.
 func (m *Manager) Draining() bool { return m.draining.Load() }

@@ -1906,6 +1906,7 @@ type Event struct {
 	//	*Event_MuteChanged
 	//	*Event_HoldChanged
 	//	*Event_FloorChanged
+	//	*Event_NodeDraining
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2104,6 +2105,15 @@ func (x *Event) GetFloorChanged() *FloorChanged {
 	return nil
 }
 
+func (x *Event) GetNodeDraining() *NodeDraining {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NodeDraining); ok {
+			return x.NodeDraining
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -2168,6 +2178,10 @@ type Event_FloorChanged struct {
 	FloorChanged *FloorChanged `protobuf:"bytes,24,opt,name=floor_changed,json=floorChanged,proto3,oneof"`
 }
 
+type Event_NodeDraining struct {
+	NodeDraining *NodeDraining `protobuf:"bytes,25,opt,name=node_draining,json=nodeDraining,proto3,oneof"`
+}
+
 func (*Event_ParticipantJoined) isEvent_Payload() {}
 
 func (*Event_ParticipantLeft) isEvent_Payload() {}
@@ -2198,6 +2212,63 @@ func (*Event_HoldChanged) isEvent_Payload() {}
 
 func (*Event_FloorChanged) isEvent_Payload() {}
 
+func (*Event_NodeDraining) isEvent_Payload() {}
+
+// NodeDraining tells the meeting service that this node refuses new rooms
+// and will shut down by deadline_unix_ms (0: no deadline): move or end the
+// room's meeting before then.
+type NodeDraining struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	NodeId         string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	DeadlineUnixMs int64                  `protobuf:"varint,2,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *NodeDraining) Reset() {
+	*x = NodeDraining{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeDraining) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeDraining) ProtoMessage() {}
+
+func (x *NodeDraining) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeDraining.ProtoReflect.Descriptor instead.
+func (*NodeDraining) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *NodeDraining) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *NodeDraining) GetDeadlineUnixMs() int64 {
+	if x != nil {
+		return x.DeadlineUnixMs
+	}
+	return 0
+}
+
 // SlotStatusChanged carries the status of every slot of a connection
 // whenever any of them changes.
 type SlotStatusChanged struct {
@@ -2212,7 +2283,7 @@ type SlotStatusChanged struct {
 
 func (x *SlotStatusChanged) Reset() {
 	*x = SlotStatusChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2295,7 @@ func (x *SlotStatusChanged) String() string {
 func (*SlotStatusChanged) ProtoMessage() {}
 
 func (x *SlotStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2308,7 @@ func (x *SlotStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotStatusChanged.ProtoReflect.Descriptor instead.
 func (*SlotStatusChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SlotStatusChanged) GetConnectionId() string {
@@ -2275,7 +2346,7 @@ type SlotStatus struct {
 
 func (x *SlotStatus) Reset() {
 	*x = SlotStatus{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2358,7 @@ func (x *SlotStatus) String() string {
 func (*SlotStatus) ProtoMessage() {}
 
 func (x *SlotStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,7 +2371,7 @@ func (x *SlotStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotStatus.ProtoReflect.Descriptor instead.
 func (*SlotStatus) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SlotStatus) GetMid() string {
@@ -2342,7 +2413,7 @@ type ActiveSpeakers struct {
 
 func (x *ActiveSpeakers) Reset() {
 	*x = ActiveSpeakers{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2425,7 @@ func (x *ActiveSpeakers) String() string {
 func (*ActiveSpeakers) ProtoMessage() {}
 
 func (x *ActiveSpeakers) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2438,7 @@ func (x *ActiveSpeakers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveSpeakers.ProtoReflect.Descriptor instead.
 func (*ActiveSpeakers) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ActiveSpeakers) GetSourceIds() []uint32 {
@@ -2390,7 +2461,7 @@ type LayersNeeded struct {
 
 func (x *LayersNeeded) Reset() {
 	*x = LayersNeeded{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2473,7 @@ func (x *LayersNeeded) String() string {
 func (*LayersNeeded) ProtoMessage() {}
 
 func (x *LayersNeeded) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2486,7 @@ func (x *LayersNeeded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayersNeeded.ProtoReflect.Descriptor instead.
 func (*LayersNeeded) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LayersNeeded) GetConnectionId() string {
@@ -2454,7 +2525,7 @@ type MuteChanged struct {
 
 func (x *MuteChanged) Reset() {
 	*x = MuteChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2537,7 @@ func (x *MuteChanged) String() string {
 func (*MuteChanged) ProtoMessage() {}
 
 func (x *MuteChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2550,7 @@ func (x *MuteChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteChanged.ProtoReflect.Descriptor instead.
 func (*MuteChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *MuteChanged) GetParticipantId() string {
@@ -2528,7 +2599,7 @@ type HoldChanged struct {
 
 func (x *HoldChanged) Reset() {
 	*x = HoldChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2540,7 +2611,7 @@ func (x *HoldChanged) String() string {
 func (*HoldChanged) ProtoMessage() {}
 
 func (x *HoldChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +2624,7 @@ func (x *HoldChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldChanged.ProtoReflect.Descriptor instead.
 func (*HoldChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *HoldChanged) GetParticipantId() string {
@@ -2588,7 +2659,7 @@ type FloorChanged struct {
 
 func (x *FloorChanged) Reset() {
 	*x = FloorChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +2671,7 @@ func (x *FloorChanged) String() string {
 func (*FloorChanged) ProtoMessage() {}
 
 func (x *FloorChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +2684,7 @@ func (x *FloorChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorChanged.ProtoReflect.Descriptor instead.
 func (*FloorChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FloorChanged) GetParticipantId() string {
@@ -2644,7 +2715,7 @@ type MediaRequest struct {
 
 func (x *MediaRequest) Reset() {
 	*x = MediaRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2656,7 +2727,7 @@ func (x *MediaRequest) String() string {
 func (*MediaRequest) ProtoMessage() {}
 
 func (x *MediaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2669,7 +2740,7 @@ func (x *MediaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequest.ProtoReflect.Descriptor instead.
 func (*MediaRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *MediaRequest) GetConnectionId() string {
@@ -2719,7 +2790,7 @@ type MediaRequestEntry struct {
 
 func (x *MediaRequestEntry) Reset() {
 	*x = MediaRequestEntry{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2731,7 +2802,7 @@ func (x *MediaRequestEntry) String() string {
 func (*MediaRequestEntry) ProtoMessage() {}
 
 func (x *MediaRequestEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2744,7 +2815,7 @@ func (x *MediaRequestEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequestEntry.ProtoReflect.Descriptor instead.
 func (*MediaRequestEntry) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *MediaRequestEntry) GetPolicy() isMediaRequestEntry_Policy {
@@ -2823,7 +2894,7 @@ type ActiveSpeakerPolicy struct {
 
 func (x *ActiveSpeakerPolicy) Reset() {
 	*x = ActiveSpeakerPolicy{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2835,7 +2906,7 @@ func (x *ActiveSpeakerPolicy) String() string {
 func (*ActiveSpeakerPolicy) ProtoMessage() {}
 
 func (x *ActiveSpeakerPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2848,7 +2919,7 @@ func (x *ActiveSpeakerPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveSpeakerPolicy.ProtoReflect.Descriptor instead.
 func (*ActiveSpeakerPolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ActiveSpeakerPolicy) GetPriority() uint32 {
@@ -2881,7 +2952,7 @@ type ReceiverSelectedPolicy struct {
 
 func (x *ReceiverSelectedPolicy) Reset() {
 	*x = ReceiverSelectedPolicy{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2893,7 +2964,7 @@ func (x *ReceiverSelectedPolicy) String() string {
 func (*ReceiverSelectedPolicy) ProtoMessage() {}
 
 func (x *ReceiverSelectedPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2906,7 +2977,7 @@ func (x *ReceiverSelectedPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiverSelectedPolicy.ProtoReflect.Descriptor instead.
 func (*ReceiverSelectedPolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReceiverSelectedPolicy) GetSourceId() uint32 {
@@ -2932,7 +3003,7 @@ type MediaLimits struct {
 
 func (x *MediaLimits) Reset() {
 	*x = MediaLimits{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2944,7 +3015,7 @@ func (x *MediaLimits) String() string {
 func (*MediaLimits) ProtoMessage() {}
 
 func (x *MediaLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2957,7 +3028,7 @@ func (x *MediaLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaLimits.ProtoReflect.Descriptor instead.
 func (*MediaLimits) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *MediaLimits) GetMaxFs() uint32 {
@@ -3006,7 +3077,7 @@ type ReceiveCaps struct {
 
 func (x *ReceiveCaps) Reset() {
 	*x = ReceiveCaps{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3018,7 +3089,7 @@ func (x *ReceiveCaps) String() string {
 func (*ReceiveCaps) ProtoMessage() {}
 
 func (x *ReceiveCaps) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3031,7 +3102,7 @@ func (x *ReceiveCaps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveCaps.ProtoReflect.Descriptor instead.
 func (*ReceiveCaps) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{37}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReceiveCaps) GetTotalKbps() uint32 {
@@ -3067,7 +3138,7 @@ type MediaRequestAck struct {
 
 func (x *MediaRequestAck) Reset() {
 	*x = MediaRequestAck{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3150,7 @@ func (x *MediaRequestAck) String() string {
 func (*MediaRequestAck) ProtoMessage() {}
 
 func (x *MediaRequestAck) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3163,7 @@ func (x *MediaRequestAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequestAck.ProtoReflect.Descriptor instead.
 func (*MediaRequestAck) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{38}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *MediaRequestAck) GetSeq() uint64 {
@@ -3132,7 +3203,7 @@ type SetMuteRequest struct {
 
 func (x *SetMuteRequest) Reset() {
 	*x = SetMuteRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3144,7 +3215,7 @@ func (x *SetMuteRequest) String() string {
 func (*SetMuteRequest) ProtoMessage() {}
 
 func (x *SetMuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3157,7 +3228,7 @@ func (x *SetMuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMuteRequest.ProtoReflect.Descriptor instead.
 func (*SetMuteRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{39}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SetMuteRequest) GetRoomId() string {
@@ -3210,7 +3281,7 @@ type SetMuteResponse struct {
 
 func (x *SetMuteResponse) Reset() {
 	*x = SetMuteResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3222,7 +3293,7 @@ func (x *SetMuteResponse) String() string {
 func (*SetMuteResponse) ProtoMessage() {}
 
 func (x *SetMuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3235,7 +3306,7 @@ func (x *SetMuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMuteResponse.ProtoReflect.Descriptor instead.
 func (*SetMuteResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{40}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{41}
 }
 
 type SetHoldRequest struct {
@@ -3248,7 +3319,7 @@ type SetHoldRequest struct {
 
 func (x *SetHoldRequest) Reset() {
 	*x = SetHoldRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3260,7 +3331,7 @@ func (x *SetHoldRequest) String() string {
 func (*SetHoldRequest) ProtoMessage() {}
 
 func (x *SetHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3273,7 +3344,7 @@ func (x *SetHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetHoldRequest.ProtoReflect.Descriptor instead.
 func (*SetHoldRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{41}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SetHoldRequest) GetConnectionId() string {
@@ -3298,7 +3369,7 @@ type SetHoldResponse struct {
 
 func (x *SetHoldResponse) Reset() {
 	*x = SetHoldResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3310,7 +3381,7 @@ func (x *SetHoldResponse) String() string {
 func (*SetHoldResponse) ProtoMessage() {}
 
 func (x *SetHoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3323,7 +3394,7 @@ func (x *SetHoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetHoldResponse.ProtoReflect.Descriptor instead.
 func (*SetHoldResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{42}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{43}
 }
 
 // UpdateMediaRequest changes only the fields that are set.
@@ -3342,7 +3413,7 @@ type UpdateMediaRequest struct {
 
 func (x *UpdateMediaRequest) Reset() {
 	*x = UpdateMediaRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +3425,7 @@ func (x *UpdateMediaRequest) String() string {
 func (*UpdateMediaRequest) ProtoMessage() {}
 
 func (x *UpdateMediaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +3438,7 @@ func (x *UpdateMediaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMediaRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMediaRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{43}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateMediaRequest) GetConnectionId() string {
@@ -3427,7 +3498,7 @@ type UpdateMediaResponse struct {
 
 func (x *UpdateMediaResponse) Reset() {
 	*x = UpdateMediaResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3439,7 +3510,7 @@ func (x *UpdateMediaResponse) String() string {
 func (*UpdateMediaResponse) ProtoMessage() {}
 
 func (x *UpdateMediaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3452,7 +3523,7 @@ func (x *UpdateMediaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMediaResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMediaResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{44}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{45}
 }
 
 type GrantFloorRequest struct {
@@ -3465,7 +3536,7 @@ type GrantFloorRequest struct {
 
 func (x *GrantFloorRequest) Reset() {
 	*x = GrantFloorRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3477,7 +3548,7 @@ func (x *GrantFloorRequest) String() string {
 func (*GrantFloorRequest) ProtoMessage() {}
 
 func (x *GrantFloorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3490,7 +3561,7 @@ func (x *GrantFloorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantFloorRequest.ProtoReflect.Descriptor instead.
 func (*GrantFloorRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{45}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GrantFloorRequest) GetRoomId() string {
@@ -3518,7 +3589,7 @@ type ReleaseFloorRequest struct {
 
 func (x *ReleaseFloorRequest) Reset() {
 	*x = ReleaseFloorRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3530,7 +3601,7 @@ func (x *ReleaseFloorRequest) String() string {
 func (*ReleaseFloorRequest) ProtoMessage() {}
 
 func (x *ReleaseFloorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3543,7 +3614,7 @@ func (x *ReleaseFloorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseFloorRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseFloorRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{46}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReleaseFloorRequest) GetRoomId() string {
@@ -3570,7 +3641,7 @@ type FloorResponse struct {
 
 func (x *FloorResponse) Reset() {
 	*x = FloorResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3582,7 +3653,7 @@ func (x *FloorResponse) String() string {
 func (*FloorResponse) ProtoMessage() {}
 
 func (x *FloorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3595,7 +3666,7 @@ func (x *FloorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorResponse.ProtoReflect.Descriptor instead.
 func (*FloorResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{47}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *FloorResponse) GetParticipantId() string {
@@ -3616,7 +3687,7 @@ type ParticipantJoined struct {
 
 func (x *ParticipantJoined) Reset() {
 	*x = ParticipantJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3628,7 +3699,7 @@ func (x *ParticipantJoined) String() string {
 func (*ParticipantJoined) ProtoMessage() {}
 
 func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3641,7 +3712,7 @@ func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantJoined.ProtoReflect.Descriptor instead.
 func (*ParticipantJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{48}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ParticipantJoined) GetParticipantId() string {
@@ -3669,7 +3740,7 @@ type ParticipantLeft struct {
 
 func (x *ParticipantLeft) Reset() {
 	*x = ParticipantLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3681,7 +3752,7 @@ func (x *ParticipantLeft) String() string {
 func (*ParticipantLeft) ProtoMessage() {}
 
 func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3694,7 +3765,7 @@ func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantLeft.ProtoReflect.Descriptor instead.
 func (*ParticipantLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{49}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ParticipantLeft) GetParticipantId() string {
@@ -3723,7 +3794,7 @@ type DeviceJoined struct {
 
 func (x *DeviceJoined) Reset() {
 	*x = DeviceJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +3806,7 @@ func (x *DeviceJoined) String() string {
 func (*DeviceJoined) ProtoMessage() {}
 
 func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +3819,7 @@ func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceJoined.ProtoReflect.Descriptor instead.
 func (*DeviceJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{50}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeviceJoined) GetParticipantId() string {
@@ -3785,7 +3856,7 @@ type DeviceLeft struct {
 
 func (x *DeviceLeft) Reset() {
 	*x = DeviceLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +3868,7 @@ func (x *DeviceLeft) String() string {
 func (*DeviceLeft) ProtoMessage() {}
 
 func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +3881,7 @@ func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceLeft.ProtoReflect.Descriptor instead.
 func (*DeviceLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{51}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DeviceLeft) GetParticipantId() string {
@@ -3853,7 +3924,7 @@ type TrackPublished struct {
 
 func (x *TrackPublished) Reset() {
 	*x = TrackPublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3865,7 +3936,7 @@ func (x *TrackPublished) String() string {
 func (*TrackPublished) ProtoMessage() {}
 
 func (x *TrackPublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3878,7 +3949,7 @@ func (x *TrackPublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackPublished.ProtoReflect.Descriptor instead.
 func (*TrackPublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{52}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *TrackPublished) GetParticipantId() string {
@@ -3921,7 +3992,7 @@ type TrackUnpublished struct {
 
 func (x *TrackUnpublished) Reset() {
 	*x = TrackUnpublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3933,7 +4004,7 @@ func (x *TrackUnpublished) String() string {
 func (*TrackUnpublished) ProtoMessage() {}
 
 func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3946,7 +4017,7 @@ func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackUnpublished.ProtoReflect.Descriptor instead.
 func (*TrackUnpublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{53}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TrackUnpublished) GetParticipantId() string {
@@ -3989,7 +4060,7 @@ type ConnectionStateChanged struct {
 
 func (x *ConnectionStateChanged) Reset() {
 	*x = ConnectionStateChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4001,7 +4072,7 @@ func (x *ConnectionStateChanged) String() string {
 func (*ConnectionStateChanged) ProtoMessage() {}
 
 func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4014,7 +4085,7 @@ func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionStateChanged.ProtoReflect.Descriptor instead.
 func (*ConnectionStateChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{54}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ConnectionStateChanged) GetParticipantId() string {
@@ -4057,7 +4128,7 @@ type RoapOutbound struct {
 
 func (x *RoapOutbound) Reset() {
 	*x = RoapOutbound{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4140,7 @@ func (x *RoapOutbound) String() string {
 func (*RoapOutbound) ProtoMessage() {}
 
 func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4153,7 @@ func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapOutbound.ProtoReflect.Descriptor instead.
 func (*RoapOutbound) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{55}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RoapOutbound) GetConnectionId() string {
@@ -4108,7 +4179,7 @@ type RoomClosed struct {
 
 func (x *RoomClosed) Reset() {
 	*x = RoomClosed{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4120,7 +4191,7 @@ func (x *RoomClosed) String() string {
 func (*RoomClosed) ProtoMessage() {}
 
 func (x *RoomClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4133,7 +4204,7 @@ func (x *RoomClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomClosed.ProtoReflect.Descriptor instead.
 func (*RoomClosed) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{56}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RoomClosed) GetReason() string {
@@ -4151,7 +4222,7 @@ type GetNodeInfoRequest struct {
 
 func (x *GetNodeInfoRequest) Reset() {
 	*x = GetNodeInfoRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4163,7 +4234,7 @@ func (x *GetNodeInfoRequest) String() string {
 func (*GetNodeInfoRequest) ProtoMessage() {}
 
 func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4176,7 +4247,7 @@ func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{57}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{58}
 }
 
 // NodeInfo is the node's load, for placement decisions.
@@ -4204,7 +4275,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4216,7 +4287,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4229,7 +4300,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{58}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -4338,7 +4409,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4350,7 +4421,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4363,7 +4434,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{59}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{60}
 }
 
 type DrainResponse struct {
@@ -4376,7 +4447,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4388,7 +4459,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4401,7 +4472,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{60}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DrainResponse) GetDraining() bool {
@@ -4519,7 +4590,7 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\vconnections\x18\x01 \x01(\rR\vconnections\"E\n" +
 	"\rEventsRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
-	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"\xff\b\n" +
+	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\"\xc3\t\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x17\n" +
 	"\aroom_id\x18\x02 \x01(\tR\x06roomId\x12\x17\n" +
@@ -4542,8 +4613,12 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\rlayers_needed\x18\x15 \x01(\v2\x1b.switchyard.v1.LayersNeededH\x00R\flayersNeeded\x12?\n" +
 	"\fmute_changed\x18\x16 \x01(\v2\x1a.switchyard.v1.MuteChangedH\x00R\vmuteChanged\x12?\n" +
 	"\fhold_changed\x18\x17 \x01(\v2\x1a.switchyard.v1.HoldChangedH\x00R\vholdChanged\x12B\n" +
-	"\rfloor_changed\x18\x18 \x01(\v2\x1b.switchyard.v1.FloorChangedH\x00R\ffloorChangedB\t\n" +
-	"\apayload\"\x8a\x01\n" +
+	"\rfloor_changed\x18\x18 \x01(\v2\x1b.switchyard.v1.FloorChangedH\x00R\ffloorChanged\x12B\n" +
+	"\rnode_draining\x18\x19 \x01(\v2\x1b.switchyard.v1.NodeDrainingH\x00R\fnodeDrainingB\t\n" +
+	"\apayload\"Q\n" +
+	"\fNodeDraining\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12(\n" +
+	"\x10deadline_unix_ms\x18\x02 \x01(\x03R\x0edeadlineUnixMs\"\x8a\x01\n" +
 	"\x11SlotStatusChanged\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1f\n" +
 	"\vrequest_seq\x18\x02 \x01(\x04R\n" +
@@ -4789,7 +4864,7 @@ func file_switchyard_v1_medianode_proto_rawDescGZIP() []byte {
 }
 
 var file_switchyard_v1_medianode_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
+var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_switchyard_v1_medianode_proto_goTypes = []any{
 	(RoapMessageType)(0),              // 0: switchyard.v1.RoapMessageType
 	(RoapErrorType)(0),                // 1: switchyard.v1.RoapErrorType
@@ -4823,42 +4898,43 @@ var file_switchyard_v1_medianode_proto_goTypes = []any{
 	(*RemoveParticipantResponse)(nil), // 29: switchyard.v1.RemoveParticipantResponse
 	(*EventsRequest)(nil),             // 30: switchyard.v1.EventsRequest
 	(*Event)(nil),                     // 31: switchyard.v1.Event
-	(*SlotStatusChanged)(nil),         // 32: switchyard.v1.SlotStatusChanged
-	(*SlotStatus)(nil),                // 33: switchyard.v1.SlotStatus
-	(*ActiveSpeakers)(nil),            // 34: switchyard.v1.ActiveSpeakers
-	(*LayersNeeded)(nil),              // 35: switchyard.v1.LayersNeeded
-	(*MuteChanged)(nil),               // 36: switchyard.v1.MuteChanged
-	(*HoldChanged)(nil),               // 37: switchyard.v1.HoldChanged
-	(*FloorChanged)(nil),              // 38: switchyard.v1.FloorChanged
-	(*MediaRequest)(nil),              // 39: switchyard.v1.MediaRequest
-	(*MediaRequestEntry)(nil),         // 40: switchyard.v1.MediaRequestEntry
-	(*ActiveSpeakerPolicy)(nil),       // 41: switchyard.v1.ActiveSpeakerPolicy
-	(*ReceiverSelectedPolicy)(nil),    // 42: switchyard.v1.ReceiverSelectedPolicy
-	(*MediaLimits)(nil),               // 43: switchyard.v1.MediaLimits
-	(*ReceiveCaps)(nil),               // 44: switchyard.v1.ReceiveCaps
-	(*MediaRequestAck)(nil),           // 45: switchyard.v1.MediaRequestAck
-	(*SetMuteRequest)(nil),            // 46: switchyard.v1.SetMuteRequest
-	(*SetMuteResponse)(nil),           // 47: switchyard.v1.SetMuteResponse
-	(*SetHoldRequest)(nil),            // 48: switchyard.v1.SetHoldRequest
-	(*SetHoldResponse)(nil),           // 49: switchyard.v1.SetHoldResponse
-	(*UpdateMediaRequest)(nil),        // 50: switchyard.v1.UpdateMediaRequest
-	(*UpdateMediaResponse)(nil),       // 51: switchyard.v1.UpdateMediaResponse
-	(*GrantFloorRequest)(nil),         // 52: switchyard.v1.GrantFloorRequest
-	(*ReleaseFloorRequest)(nil),       // 53: switchyard.v1.ReleaseFloorRequest
-	(*FloorResponse)(nil),             // 54: switchyard.v1.FloorResponse
-	(*ParticipantJoined)(nil),         // 55: switchyard.v1.ParticipantJoined
-	(*ParticipantLeft)(nil),           // 56: switchyard.v1.ParticipantLeft
-	(*DeviceJoined)(nil),              // 57: switchyard.v1.DeviceJoined
-	(*DeviceLeft)(nil),                // 58: switchyard.v1.DeviceLeft
-	(*TrackPublished)(nil),            // 59: switchyard.v1.TrackPublished
-	(*TrackUnpublished)(nil),          // 60: switchyard.v1.TrackUnpublished
-	(*ConnectionStateChanged)(nil),    // 61: switchyard.v1.ConnectionStateChanged
-	(*RoapOutbound)(nil),              // 62: switchyard.v1.RoapOutbound
-	(*RoomClosed)(nil),                // 63: switchyard.v1.RoomClosed
-	(*GetNodeInfoRequest)(nil),        // 64: switchyard.v1.GetNodeInfoRequest
-	(*NodeInfo)(nil),                  // 65: switchyard.v1.NodeInfo
-	(*DrainRequest)(nil),              // 66: switchyard.v1.DrainRequest
-	(*DrainResponse)(nil),             // 67: switchyard.v1.DrainResponse
+	(*NodeDraining)(nil),              // 32: switchyard.v1.NodeDraining
+	(*SlotStatusChanged)(nil),         // 33: switchyard.v1.SlotStatusChanged
+	(*SlotStatus)(nil),                // 34: switchyard.v1.SlotStatus
+	(*ActiveSpeakers)(nil),            // 35: switchyard.v1.ActiveSpeakers
+	(*LayersNeeded)(nil),              // 36: switchyard.v1.LayersNeeded
+	(*MuteChanged)(nil),               // 37: switchyard.v1.MuteChanged
+	(*HoldChanged)(nil),               // 38: switchyard.v1.HoldChanged
+	(*FloorChanged)(nil),              // 39: switchyard.v1.FloorChanged
+	(*MediaRequest)(nil),              // 40: switchyard.v1.MediaRequest
+	(*MediaRequestEntry)(nil),         // 41: switchyard.v1.MediaRequestEntry
+	(*ActiveSpeakerPolicy)(nil),       // 42: switchyard.v1.ActiveSpeakerPolicy
+	(*ReceiverSelectedPolicy)(nil),    // 43: switchyard.v1.ReceiverSelectedPolicy
+	(*MediaLimits)(nil),               // 44: switchyard.v1.MediaLimits
+	(*ReceiveCaps)(nil),               // 45: switchyard.v1.ReceiveCaps
+	(*MediaRequestAck)(nil),           // 46: switchyard.v1.MediaRequestAck
+	(*SetMuteRequest)(nil),            // 47: switchyard.v1.SetMuteRequest
+	(*SetMuteResponse)(nil),           // 48: switchyard.v1.SetMuteResponse
+	(*SetHoldRequest)(nil),            // 49: switchyard.v1.SetHoldRequest
+	(*SetHoldResponse)(nil),           // 50: switchyard.v1.SetHoldResponse
+	(*UpdateMediaRequest)(nil),        // 51: switchyard.v1.UpdateMediaRequest
+	(*UpdateMediaResponse)(nil),       // 52: switchyard.v1.UpdateMediaResponse
+	(*GrantFloorRequest)(nil),         // 53: switchyard.v1.GrantFloorRequest
+	(*ReleaseFloorRequest)(nil),       // 54: switchyard.v1.ReleaseFloorRequest
+	(*FloorResponse)(nil),             // 55: switchyard.v1.FloorResponse
+	(*ParticipantJoined)(nil),         // 56: switchyard.v1.ParticipantJoined
+	(*ParticipantLeft)(nil),           // 57: switchyard.v1.ParticipantLeft
+	(*DeviceJoined)(nil),              // 58: switchyard.v1.DeviceJoined
+	(*DeviceLeft)(nil),                // 59: switchyard.v1.DeviceLeft
+	(*TrackPublished)(nil),            // 60: switchyard.v1.TrackPublished
+	(*TrackUnpublished)(nil),          // 61: switchyard.v1.TrackUnpublished
+	(*ConnectionStateChanged)(nil),    // 62: switchyard.v1.ConnectionStateChanged
+	(*RoapOutbound)(nil),              // 63: switchyard.v1.RoapOutbound
+	(*RoomClosed)(nil),                // 64: switchyard.v1.RoomClosed
+	(*GetNodeInfoRequest)(nil),        // 65: switchyard.v1.GetNodeInfoRequest
+	(*NodeInfo)(nil),                  // 66: switchyard.v1.NodeInfo
+	(*DrainRequest)(nil),              // 67: switchyard.v1.DrainRequest
+	(*DrainResponse)(nil),             // 68: switchyard.v1.DrainResponse
 }
 var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	0,  // 0: switchyard.v1.RoapMessage.message_type:type_name -> switchyard.v1.RoapMessageType
@@ -4872,7 +4948,7 @@ var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	19, // 8: switchyard.v1.Participant.devices:type_name -> switchyard.v1.Device
 	4,  // 9: switchyard.v1.Device.state:type_name -> switchyard.v1.ConnectionState
 	20, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
-	33, // 11: switchyard.v1.Device.slots:type_name -> switchyard.v1.SlotStatus
+	34, // 11: switchyard.v1.Device.slots:type_name -> switchyard.v1.SlotStatus
 	2,  // 12: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
 	3,  // 13: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
 	21, // 14: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
@@ -4881,76 +4957,77 @@ var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	7,  // 17: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
 	7,  // 18: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
 	7,  // 19: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
-	55, // 20: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
-	56, // 21: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
-	57, // 22: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
-	58, // 23: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
-	59, // 24: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
-	60, // 25: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
-	61, // 26: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
-	62, // 27: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
-	63, // 28: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
-	32, // 29: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
-	34, // 30: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
-	35, // 31: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
-	36, // 32: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
-	37, // 33: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
-	38, // 34: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
-	33, // 35: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
-	6,  // 36: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
-	2,  // 37: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 38: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
-	40, // 39: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
-	44, // 40: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
-	41, // 41: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
-	42, // 42: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
-	43, // 43: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
-	3,  // 44: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
-	33, // 45: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
-	2,  // 46: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 47: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
-	20, // 48: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
-	4,  // 49: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
-	7,  // 50: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
-	9,  // 51: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
-	11, // 52: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
-	13, // 53: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
-	15, // 54: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
-	22, // 55: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
-	24, // 56: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
-	26, // 57: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
-	28, // 58: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
-	30, // 59: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
-	39, // 60: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
-	46, // 61: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
-	48, // 62: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
-	50, // 63: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
-	52, // 64: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
-	53, // 65: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
-	64, // 66: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
-	66, // 67: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
-	10, // 68: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
-	12, // 69: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
-	14, // 70: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
-	16, // 71: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
-	23, // 72: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
-	25, // 73: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
-	27, // 74: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
-	29, // 75: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
-	31, // 76: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
-	45, // 77: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
-	47, // 78: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
-	49, // 79: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
-	51, // 80: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
-	54, // 81: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
-	54, // 82: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
-	65, // 83: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
-	67, // 84: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
-	68, // [68:85] is the sub-list for method output_type
-	51, // [51:68] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	56, // 20: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
+	57, // 21: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
+	58, // 22: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
+	59, // 23: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
+	60, // 24: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
+	61, // 25: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
+	62, // 26: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
+	63, // 27: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
+	64, // 28: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
+	33, // 29: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
+	35, // 30: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
+	36, // 31: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
+	37, // 32: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
+	38, // 33: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
+	39, // 34: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
+	32, // 35: switchyard.v1.Event.node_draining:type_name -> switchyard.v1.NodeDraining
+	34, // 36: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
+	6,  // 37: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
+	2,  // 38: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 39: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
+	41, // 40: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
+	45, // 41: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
+	42, // 42: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
+	43, // 43: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
+	44, // 44: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
+	3,  // 45: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
+	34, // 46: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
+	2,  // 47: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 48: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
+	20, // 49: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
+	4,  // 50: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
+	7,  // 51: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
+	9,  // 52: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
+	11, // 53: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
+	13, // 54: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
+	15, // 55: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
+	22, // 56: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
+	24, // 57: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
+	26, // 58: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
+	28, // 59: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
+	30, // 60: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
+	40, // 61: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
+	47, // 62: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
+	49, // 63: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
+	51, // 64: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
+	53, // 65: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
+	54, // 66: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
+	65, // 67: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
+	67, // 68: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
+	10, // 69: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
+	12, // 70: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
+	14, // 71: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
+	16, // 72: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
+	23, // 73: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
+	25, // 74: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
+	27, // 75: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
+	29, // 76: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
+	31, // 77: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
+	46, // 78: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
+	48, // 79: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
+	50, // 80: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
+	52, // 81: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
+	55, // 82: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
+	55, // 83: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
+	66, // 84: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
+	68, // 85: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
+	69, // [69:86] is the sub-list for method output_type
+	52, // [52:69] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_medianode_proto_init() }
@@ -4974,19 +5051,20 @@ func file_switchyard_v1_medianode_proto_init() {
 		(*Event_MuteChanged)(nil),
 		(*Event_HoldChanged)(nil),
 		(*Event_FloorChanged)(nil),
+		(*Event_NodeDraining)(nil),
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[33].OneofWrappers = []any{
+	file_switchyard_v1_medianode_proto_msgTypes[34].OneofWrappers = []any{
 		(*MediaRequestEntry_ActiveSpeaker)(nil),
 		(*MediaRequestEntry_ReceiverSelected)(nil),
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[43].OneofWrappers = []any{}
+	file_switchyard_v1_medianode_proto_msgTypes[44].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_medianode_proto_rawDesc), len(file_switchyard_v1_medianode_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   61,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
