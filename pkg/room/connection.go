@@ -344,20 +344,6 @@ func (c *Connection) negotiate() {
 	c.room.emit(RoapOutbound{ConnectionID: c.id, Message: msg})
 }
 
-func (r *Room) roap(ctx context.Context, connID string, msg roap.Message) (*roap.Message, error) {
-	var reply *roap.Message
-	err := r.do(ctx, func() error {
-		c, ok := r.conns[connID]
-		if !ok {
-			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
-		}
-		var err error
-		reply, err = c.handleRoap(ctx, msg)
-		return err
-	})
-	return reply, err
-}
-
 // handleRoap applies one client ROAP message. A negotiation failure returns
 // both the ROAP ERROR to relay and an ErrNegotiation error.
 func (c *Connection) handleRoap(ctx context.Context, msg roap.Message) (*roap.Message, error) {

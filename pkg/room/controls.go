@@ -124,15 +124,7 @@ func validateKind(kind TrackKind, content Content) error {
 // SetHold holds or resumes a connection: held, it neither sends nor
 // receives media; resumed, its slots restart at a keyframe.
 func (m *Manager) SetHold(ctx context.Context, connID string, held bool) error {
-	r, err := m.roomOfConnection(connID)
-	if err != nil {
-		return err
-	}
-	return r.do(ctx, func() error {
-		c, ok := r.conns[connID]
-		if !ok {
-			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
-		}
+	return m.onConnection(ctx, connID, func(r *Room, c *Connection) error {
 		if c.held == held {
 			return nil
 		}
@@ -146,15 +138,7 @@ func (m *Manager) SetHold(ctx context.Context, connID string, held bool) error {
 // UpdateMedia changes what a connection sends and receives without
 // renegotiation.
 func (m *Manager) UpdateMedia(ctx context.Context, connID string, f MediaFlags) error {
-	r, err := m.roomOfConnection(connID)
-	if err != nil {
-		return err
-	}
-	return r.do(ctx, func() error {
-		c, ok := r.conns[connID]
-		if !ok {
-			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
-		}
+	return m.onConnection(ctx, connID, func(r *Room, c *Connection) error {
 		c.media.apply(f)
 		r.replan()
 		return nil

@@ -213,18 +213,25 @@ func (m *Manager) Join(ctx context.Context, p JoinParams) (JoinResult, error) {
 // Roap delivers a client's ROAP message to its connection. The reply is nil
 // when the protocol calls for none.
 func (m *Manager) Roap(ctx context.Context, connID string, msg roap.Message) (*roap.Message, error) {
-	if err := validateID("connection_id", connID); err != nil {
-		return nil, err
-	}
-	r, err := m.roomOfConnection(connID)
-	if err != nil {
-		return nil, err
-	}
-	return r.roap(ctx, connID, msg)
+	var reply *roap.Message
+	err := m.onConnection(ctx, connID, func(_ *Room, c *Connection) error {
+		var err error
+		reply, err = c.handleRoap(ctx, msg)
+		return err
+	})
+	return reply, err
 }
 
 // Leave closes one connection.
 func (m *Manager) Leave(ctx context.Context, connID string) error {
+	return m.onConnection(ctx, connID, func(r *Room, c *Connection) error {
+		r.closeConnection(c, "left")
+		return nil
+	})
+}
+
+// onConnection runs fn on the actor of connID's room, with the connection.
+func (m *Manager) onConnection(ctx context.Context, connID string, fn func(r *Room, c *Connection) error) error {
 	if err := validateID("connection_id", connID); err != nil {
 		return err
 	}
@@ -232,7 +239,13 @@ func (m *Manager) Leave(ctx context.Context, connID string) error {
 	if err != nil {
 		return err
 	}
-	return r.leave(ctx, connID, "left")
+	return r.do(ctx, func() error {
+		c, ok := r.conns[connID]
+		if !ok {
+			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
+		}
+		return fn(r, c)
+	})
 }
 
 // RemoveParticipant closes every connection of a participant and returns how

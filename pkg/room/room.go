@@ -193,17 +193,6 @@ func (r *Room) removeParticipant(ctx context.Context, participantID, reason stri
 	return n, err
 }
 
-func (r *Room) leave(ctx context.Context, connID, reason string) error {
-	return r.do(ctx, func() error {
-		c, ok := r.conns[connID]
-		if !ok {
-			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
-		}
-		r.closeConnection(c, reason)
-		return nil
-	})
-}
-
 // close closes every connection, ends the event log and stops the actor.
 func (r *Room) close(ctx context.Context, reason string) error {
 	err := r.do(ctx, func() error {

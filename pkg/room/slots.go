@@ -151,19 +151,8 @@ type RequestMediaResult struct {
 
 // RequestMedia sets what a slots-mode connection receives.
 func (m *Manager) RequestMedia(ctx context.Context, connID string, q MediaRequest) (RequestMediaResult, error) {
-	if err := validateID("connection_id", connID); err != nil {
-		return RequestMediaResult{}, err
-	}
-	r, err := m.roomOfConnection(connID)
-	if err != nil {
-		return RequestMediaResult{}, err
-	}
 	var res RequestMediaResult
-	err = r.do(ctx, func() error {
-		c, ok := r.conns[connID]
-		if !ok {
-			return fmt.Errorf("connection %q: %w", connID, ErrConnectionNotFound)
-		}
+	err := m.onConnection(ctx, connID, func(r *Room, c *Connection) error {
 		if c.mode != SubscribeSlots {
 			return fmt.Errorf("%w: connection %q joined in auto-subscribe mode; join with SUBSCRIBE_MODE_SLOTS to use media requests", ErrInvalidArgument, connID)
 		}
