@@ -66,11 +66,17 @@ func (c *Connection) receives(src *source) bool {
 // held, its sending not disabled, and for share, its participant holds
 // the floor.
 func (r *Room) forwardable(src *source) bool {
-	c := src.conn
-	if r.muted[muteKey{c.participantID, src.info.Kind, src.info.Content}] || c.held || !c.sends(src.info.Kind, src.info.Content) {
+	if r.stopped(src) {
 		return false
 	}
-	return src.info.Content != ContentSlides || r.floorHolder == c.participantID
+	return src.info.Content != ContentSlides || r.floorHolder == src.conn.participantID
+}
+
+// stopped reports whether src is muted, its connection held or its sending
+// disabled: forwardable without the floor rule.
+func (r *Room) stopped(src *source) bool {
+	c := src.conn
+	return r.muted[muteKey{c.participantID, src.info.Kind, src.info.Content}] || c.held || !c.sends(src.info.Kind, src.info.Content)
 }
 
 // SetMute mutes or unmutes a participant's media of one kind; by is who

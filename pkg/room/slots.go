@@ -236,18 +236,13 @@ func (r *Room) planSources(now time.Time) map[uint32]*planSource {
 	for id, s := range r.sources {
 		out[id] = &planSource{
 			id: id, participant: s.conn.participantID, kind: s.info.Kind, content: s.info.Content,
-			forwardable: r.forwardable(s) || (s.info.Content == ContentSlides && !r.mutedOrOff(s)),
+			// The planner applies the floor itself, so that a non-holder's
+			// share is "no source", not "avatar".
+			forwardable: !r.stopped(s),
 			layers:      s.simLayers(now),
 		}
 	}
 	return out
-}
-
-// mutedOrOff is forwardable without the floor rule (the planner applies the
-// floor itself, so that a non-holder's share is "no source", not "avatar").
-func (r *Room) mutedOrOff(s *source) bool {
-	c := s.conn
-	return r.muted[muteKey{c.participantID, s.info.Kind, s.info.Content}] || c.held || !c.sends(s.info.Kind, s.info.Content)
 }
 
 // applyPlan switches c's slots to the planned sources and layers and
@@ -267,7 +262,7 @@ func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[
 		if p.state == SlotLive {
 			src := r.sources[p.source]
 			if s.kind == KindAudio {
-				target = src.layerReceiver(src.layers[0].index)
+				target = src.layers[0].receiver
 			} else {
 				budget := 0
 				if p.budget > 0 {

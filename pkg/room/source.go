@@ -255,9 +255,6 @@ func (r *Room) onTrack(c *Connection, t *webrtc.TrackRemote, recv *webrtc.RTPRec
 			// that did): ignored and counted.
 			r.m.traffic.undeclaredLayer()
 			c.log.Warn("ignoring undeclared simulcast layer", zap.String("mid", mid), zap.String("rid", rid))
-			if isNew && len(src.layers) == 0 {
-				return
-			}
 			return
 		}
 	}
