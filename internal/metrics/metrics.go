@@ -15,7 +15,7 @@ type Collector struct {
 
 	rooms, conns, published, forwarded, draining *prometheus.Desc
 	packetsIn, bytesIn, packetsOut, bytesOut     *prometheus.Desc
-	malformed, retransmits, undeclared           *prometheus.Desc
+	malformed, retransmits, undeclared, unknown  *prometheus.Desc
 }
 
 // NewCollector returns a collector for m.
@@ -37,13 +37,14 @@ func NewCollector(m *room.Manager) *Collector {
 		malformed:   d("rtp_malformed_total", "Received packets dropped as malformed."),
 		retransmits: d("rtp_retransmits_total", "Packets retransmitted in answer to NACKs."),
 		undeclared:  d("simulcast_undeclared_layers_total", "Simulcast layers sent without being declared in SDP (ignored)."),
+		unknown:     d("media_unknown_packets_total", "Datagrams on the media port from 5-tuples no joined connection admitted (dropped)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.rooms, c.conns, c.published, c.forwarded, c.draining,
-		c.packetsIn, c.bytesIn, c.packetsOut, c.bytesOut, c.malformed, c.retransmits, c.undeclared} {
+		c.packetsIn, c.bytesIn, c.packetsOut, c.bytesOut, c.malformed, c.retransmits, c.undeclared, c.unknown} {
 		ch <- d
 	}
 }
@@ -71,4 +72,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	n(c.malformed, s.Totals.MalformedIn)
 	n(c.retransmits, s.Totals.Retransmits)
 	n(c.undeclared, s.Totals.UndeclaredLayers)
+	n(c.unknown, s.Totals.UnknownPackets)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,7 @@ type Connection struct {
 	// offered yet; negotiate sends them once the ROAP session is idle.
 	needsOffer bool
 	failTimer  *time.Timer
+	ufrag      string // local ICE ufrag, admitted on the media port
 	// pendingOffer is the node OFFER sent and not yet answered; it is
 	// applied to pion together with the answer (see negotiate).
 	pendingOffer *webrtc.SessionDescription
@@ -271,9 +273,29 @@ func (c *Connection) applyRemoteOffer(ctx context.Context, offer string) (string
 	if err != nil {
 		return "", err
 	}
+	c.admit(local)
 	// The client gets an answer to the offer it made, without the RID
 	// form the node used internally.
 	return sim.RestoreAnswer(local)
+}
+
+// admit registers the connection's local ICE ufrag (new after an ICE
+// restart) with the media port's admission count.
+func (c *Connection) admit(localSDP string) {
+	ufrag := ""
+	for _, line := range strings.Split(localSDP, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=ice-ufrag:"); ok {
+			ufrag = v
+			break
+		}
+	}
+	if ufrag == c.ufrag {
+		return
+	}
+	media := c.room.m.o.Media
+	media.Release(c.ufrag)
+	media.Admit(ufrag)
+	c.ufrag = ufrag
 }
 
 // mapSSRCSimulcast rewrites SSRC-signalled simulcast (a=ssrc-group:SIM, as
@@ -480,6 +502,7 @@ func (r *Room) closeConnection(c *Connection, reason string) {
 	if c.failTimer != nil {
 		c.failTimer.Stop()
 	}
+	r.m.o.Media.Release(c.ufrag)
 	if err := c.pc.Close(); err != nil {
 		c.log.Debug("close peer connection", zap.Error(err))
 	}

@@ -38,32 +38,33 @@ type MediaOptions struct {
 
 // Media builds PeerConnections that share one configuration and one UDP mux.
 type Media struct {
-	se  webrtc.SettingEngine
-	mux *ice.MultiUDPMuxDefault
+	se        webrtc.SettingEngine
+	mux       *ice.MultiUDPMuxDefault
+	admission *admission
 }
 
 // NewMedia opens the UDP mux and prepares the pion API.
 func NewMedia(o MediaOptions) (*Media, error) {
-	var muxOpts []ice.UDPMuxFromPortOption
-	muxOpts = append(muxOpts, ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
-	if o.IncludeLoopback {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
-	}
-	if len(o.ListenIPs) > 0 {
-		allowed := make(map[string]bool, len(o.ListenIPs))
-		for _, s := range o.ListenIPs {
-			ip := net.ParseIP(s)
-			if ip == nil {
-				return nil, fmt.Errorf("%w: listen IP %q is not an IP address", ErrInvalidArgument, s)
-			}
-			allowed[ip.String()] = true
-		}
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return allowed[ip.String()] }))
-	}
-	mux, err := ice.NewMultiUDPMuxFromPort(o.UDPPort, muxOpts...)
+	ips, err := listenIPs(o)
 	if err != nil {
-		return nil, fmt.Errorf("open ICE UDP mux on port %d: %w", o.UDPPort, err)
+		return nil, err
 	}
+	adm := newAdmission()
+	var muxes []ice.UDPMux
+	closeAll := func() {
+		for _, m := range muxes {
+			_ = m.Close()
+		}
+	}
+	for _, ip := range ips {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: o.UDPPort})
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("open media port %s:%d: %w", ip, o.UDPPort, err)
+		}
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &admissionConn{UDPConn: conn, a: adm}}))
+	}
+	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(mux)
@@ -82,8 +83,56 @@ func NewMedia(o MediaOptions) (*Media, error) {
 		_ = mux.Close()
 		return nil, err
 	}
-	return &Media{se: se, mux: mux}, nil
+	return &Media{se: se, mux: mux, admission: adm}, nil
 }
+
+// listenIPs are the local IPv4 addresses the media port listens on: the
+// configured ones, or every up interface's (loopback only when included).
+func listenIPs(o MediaOptions) ([]net.IP, error) {
+	if len(o.ListenIPs) > 0 {
+		var ips []net.IP
+		for _, s := range o.ListenIPs {
+			ip := net.ParseIP(s)
+			if ip == nil || ip.To4() == nil {
+				return nil, fmt.Errorf("%w: listen IP %q is not an IPv4 address", ErrInvalidArgument, s)
+			}
+			ips = append(ips, ip.To4())
+		}
+		return ips, nil
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var ips []net.IP
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || (ifc.Flags&net.FlagLoopback != 0 && !o.IncludeLoopback) {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+				ips = append(ips, n.IP.To4())
+			}
+		}
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("%w: no IPv4 address to listen on for media", ErrInvalidArgument)
+	}
+	return ips, nil
+}
+
+// Admit lets the connection with local ICE ufrag receive media on the port.
+func (m *Media) Admit(ufrag string) { m.admission.add(ufrag) }
+
+// Release forgets an admitted ufrag and the remote addresses it admitted.
+func (m *Media) Release(ufrag string) { m.admission.remove(ufrag) }
+
+// DroppedPackets counts datagrams from 5-tuples no connection admitted.
+func (m *Media) DroppedPackets() uint64 { return m.admission.dropped.Load() }
 
 // NewAPI returns a pion API with the codecs, header extensions and
 // interceptors Switchyard speaks. forwarding selects the node's interceptor

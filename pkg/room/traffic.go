@@ -26,6 +26,9 @@ type TrafficTotals struct {
 	// UndeclaredLayers counts simulcast layers a publisher sent without
 	// declaring them in its SDP (ignored).
 	UndeclaredLayers uint64
+	// UnknownPackets counts datagrams on the media port from 5-tuples no
+	// connection created through Join admitted (dropped).
+	UnknownPackets uint64
 }
 
 func newTraffic() *traffic {
@@ -108,5 +111,6 @@ func (m *Manager) Stats() NodeStats {
 	for d := range t.downTracks {
 		addDownTrackStats(&s.Totals, d.Stats())
 	}
+	s.Totals.UnknownPackets = m.o.Media.DroppedPackets()
 	return s
 }

@@ -197,7 +197,9 @@ func TestBadInputMedia(t *testing.T) {
 	b := h.join("junk", "b", "d", client.Options{Audio: true, Video: true})
 	h.eventually("b receives a", func() bool { return receivingFrom(b, a, 20) }, b)
 
-	// Raw datagrams at every media address of the node.
+	// Raw datagrams at every media address of the node: dropped and
+	// counted as coming from unknown 5-tuples.
+	unknownBefore := h.node.Rooms().Stats().Totals.UnknownPackets
 	for _, addr := range h.node.Media().LocalAddrs() {
 		conn, err := net.Dial("udp", addr.String())
 		if err != nil {
@@ -244,5 +246,8 @@ func TestBadInputMedia(t *testing.T) {
 	if _, err := h.api.GetNodeInfo(h.ctx, &pb.GetNodeInfoRequest{}); err != nil {
 		t.Fatalf("node unresponsive: %v", err)
 	}
+	h.eventually("junk counted", func() bool {
+		return h.node.Rooms().Stats().Totals.UnknownPackets >= unknownBefore+200
+	})
 	_ = fmt.Sprint()
 }
