@@ -41,7 +41,7 @@ func TestAdmission(t *testing.T) {
 	stranger := netip.MustParseAddrPort("127.0.0.1:40001")
 	a.add("node1")
 	a.observe(stunRequest("node1:client"), peer) // admits peer
-	a.observe([]byte{0x80, 0x60, 0, 1}, peer)     // its media: known
+	a.observe([]byte{0x80, 0x60, 0, 1}, peer)    // its media: known
 	a.observe(stunRequest("guess:client"), stranger)
 	a.observe([]byte{0x80, 0x60, 0, 1}, stranger)
 	if got := a.dropped.Load(); got != 2 {
