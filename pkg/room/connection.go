@@ -132,12 +132,12 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 
 		d := c.session.Receive(p.Offer)
 		if d.Action != roap.ActionApplyOffer {
-			_ = pc.Close()
+			c.abandon()
 			return fmt.Errorf("%w: first offer not accepted by ROAP (%v)", ErrInvalidArgument, d.Err)
 		}
 		answer, err := c.applyRemoteOffer(ctx, d.SDP)
 		if err != nil {
-			_ = pc.Close()
+			c.abandon()
 			return err
 		}
 		// A rejoining device replaces its previous connection.
@@ -181,6 +181,19 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 		return nil
 	})
 	return res, err
+}
+
+// abandon releases a connection whose join failed before it was announced:
+// its slots, its admitted ufrag, the pc and the goroutines it started.
+func (c *Connection) abandon() {
+	c.closed = true
+	for _, s := range c.slots {
+		s.down.Close()
+		c.room.m.traffic.removeDownTrack(s.down)
+	}
+	c.room.m.o.Media.Release(c.ufrag)
+	_ = c.pc.Close()
+	waitTimeout(&c.wg, 5*time.Second)
 }
 
 // watch registers the pion callbacks; each posts to the room actor.
