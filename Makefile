@@ -7,7 +7,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 PROTO_DIR     := api/proto/switchyard/v1
 
-.PHONY: all build run test proto vet fmt
+.PHONY: all build run test proto vet fmt bench
 
 all: build
 
@@ -19,6 +19,15 @@ run: build
 
 test:
 	bash scripts/test.sh
+
+# A quick load run (a few minutes on 2 cores): webinar and meeting ramps of
+# 5, 10 and 20 receivers and a small join storm, against the node as a
+# separate process. Writes bench/results/quick/ (results.md, results.json,
+# one SVG per ramp). Longer ramps: go run ./bench -h.
+BENCH_FLAGS ?= -scenario webinar,meeting,join-storm -steps 5,10,20 -warmup 2s -window 6s -storm-total 20 -name quick
+
+bench:
+	$(GO) run ./bench $(BENCH_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -3,6 +3,8 @@ package client
 import (
 	"errors"
 	"io"
+	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +47,12 @@ type TrackStats struct {
 	Keyframes uint64
 	// MaxLatency is the largest send-to-receive delay seen (same clock).
 	MaxLatency time.Duration
-	Ended      bool
+	// Latency holds every send-to-receive delay (markers only), so that
+	// callers can take quantiles over an interval (Sub) or over many tracks
+	// (Add); LatencyP50 and LatencyP99 are its quantiles at snapshot time.
+	Latency                LatencyHistogram
+	LatencyP50, LatencyP99 time.Duration
+	Ended                  bool
 }
 
 const seenWindow = 4096
@@ -166,9 +173,11 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 		tr.maxSeq, tr.seen, tr.started = m.Seq, [seenWindow]bool{}, false
 	}
 	st.LastSourceID, st.LastLayer = m.SourceID, m.Layer
-	if d := now.Sub(m.SentAt); d > st.MaxLatency {
+	d := now.Sub(m.SentAt)
+	if d > st.MaxLatency {
 		st.MaxLatency = d
 	}
+	st.Latency.Record(d)
 	i := m.Seq % seenWindow
 	switch {
 	case tr.seen[i] && tr.seenSeq[i] == m.Seq:
@@ -255,7 +264,9 @@ func (c *Client) Tracks() map[string]TrackStats {
 	defer c.rec.mu.Unlock()
 	out := make(map[string]TrackStats, len(c.rec.tracks))
 	for id, t := range c.rec.tracks {
-		out[id] = t.st
+		st := t.st
+		st.LatencyP50, st.LatencyP99 = st.Latency.Quantile(0.5), st.Latency.Quantile(0.99)
+		out[id] = st
 	}
 	return out
 }
@@ -292,4 +303,99 @@ func (c *Client) SetAudioLevel(level int) {
 	if c.audio != nil {
 		c.audio.level.Store(int32(min(max(level, 0), 127)))
 	}
+}
+
+// Latency histogram layout: 1 µs buckets below 16 µs, then 8 buckets per
+// power of two (at most 1/16 ≈ 6 % error at the bucket midpoint) up to
+// 2^32 µs, about 71 minutes. A fixed array, so recording a packet neither
+// allocates nor takes more than a few instructions.
+const (
+	latencyLinear  = 16
+	latencySub     = 8 // buckets per power of two above latencyLinear
+	latencyBuckets = latencyLinear + latencySub*(32-4)
+)
+
+// LatencyHistogram counts send-to-receive delays in fixed log-scale
+// buckets. The zero value is empty and ready to use; it is a value type, so
+// a snapshot is a copy and Sub gives the histogram of an interval.
+type LatencyHistogram struct {
+	counts [latencyBuckets]uint32
+	total  uint64
+}
+
+func latencyBucket(d time.Duration) int {
+	u := d.Microseconds()
+	if u <= 0 {
+		return 0
+	}
+	if u < latencyLinear {
+		return int(u)
+	}
+	e := bits.Len64(uint64(u)) - 1 // >= 4
+	sub := int(u>>(e-3)) & (latencySub - 1)
+	i := latencyLinear + (e-4)*latencySub + sub
+	if i >= latencyBuckets {
+		return latencyBuckets - 1
+	}
+	return i
+}
+
+// bucketMid is the value a bucket stands for: its lower bound plus half
+// its width.
+func bucketMid(i int) time.Duration {
+	if i < latencyLinear {
+		return time.Duration(i) * time.Microsecond
+	}
+	e := 4 + (i-latencyLinear)/latencySub
+	sub := (i - latencyLinear) % latencySub
+	width := int64(1) << (e - 3)
+	lower := (latencySub + int64(sub)) << (e - 3)
+	return time.Duration(lower*2+width) * time.Microsecond / 2
+}
+
+// Record adds one delay.
+func (h *LatencyHistogram) Record(d time.Duration) {
+	h.counts[latencyBucket(d)]++
+	h.total++
+}
+
+// Count is the number of delays recorded.
+func (h LatencyHistogram) Count() uint64 { return h.total }
+
+// Quantile returns the delay below which a fraction q (0..1) of the
+// recorded delays fall, to the bucket's resolution; 0 when empty.
+func (h LatencyHistogram) Quantile(q float64) time.Duration {
+	if h.total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(h.total)))
+	if rank < 1 {
+		rank = 1
+	}
+	var seen uint64
+	for i, c := range h.counts {
+		seen += uint64(c)
+		if seen >= rank {
+			return bucketMid(i)
+		}
+	}
+	return bucketMid(latencyBuckets - 1)
+}
+
+// Add merges o into h (several tracks into one distribution).
+func (h *LatencyHistogram) Add(o LatencyHistogram) {
+	for i, c := range o.counts {
+		h.counts[i] += c
+	}
+	h.total += o.total
+}
+
+// Sub returns what was recorded in h after the snapshot earlier (h must be
+// a later snapshot of the same histogram).
+func (h LatencyHistogram) Sub(earlier LatencyHistogram) LatencyHistogram {
+	for i, c := range earlier.counts {
+		h.counts[i] -= c
+	}
+	h.total -= earlier.total
+	return h
 }
