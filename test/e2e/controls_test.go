@@ -10,6 +10,10 @@ import (
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
 
+// inFlight bounds the packets a stopped stream may still deliver: what the
+// node had sent before the stop and the network or pion still held.
+const inFlight = 10
+
 // Acceptance 5: a moderator's mute stops forwarding at the node and shows
 // avatar; hold stops media both ways and resume restarts at a keyframe;
 // the share floor decides whose share reaches share slots; UpdateMedia
@@ -52,7 +56,10 @@ func TestMuteHoldFloorUpdate(t *testing.T) {
 		h.eventually(what, func() bool { return slotTrack(rx, audio[0]).Packets >= until }, rx)
 	}
 	elapse("1 s of alice's audio", 50)
-	if got := slotTrack(rx, cam).Packets; got > atMute+2 {
+	// What the node sent just before the mute may still be on its way (a
+	// keyframe is up to ~8 packets); a node that kept forwarding would show
+	// ~60 more packets in this second.
+	if got := slotTrack(rx, cam).Packets; got > atMute+inFlight {
 		t.Errorf("%d video packets forwarded after the mute", got-atMute)
 	}
 	var muteEvent *pb.MuteChanged
@@ -88,7 +95,7 @@ func TestMuteHoldFloorUpdate(t *testing.T) {
 	frozenVideo, frozenAudio := slotTrack(rx, cam).Packets, slotTrack(rx, audio[0]).Packets
 	sentBefore, _ := alice.Sent()
 	h.eventually("alice sends 1 s of audio", func() bool { a, _ := alice.Sent(); return a > sentBefore+50 })
-	if v, a := slotTrack(rx, cam).Packets, slotTrack(rx, audio[0]).Packets; v > frozenVideo+2 || a > frozenAudio+2 {
+	if v, a := slotTrack(rx, cam).Packets, slotTrack(rx, audio[0]).Packets; v > frozenVideo+inFlight || a > frozenAudio+inFlight {
 		t.Errorf("held connection still received %d video / %d audio packets", v-frozenVideo, a-frozenAudio)
 	}
 	if _, err := h.api.SetHold(h.ctx, &pb.SetHoldRequest{ConnectionId: rx.ConnectionID(), Held: false}); err != nil {
@@ -140,7 +147,7 @@ func TestMuteHoldFloorUpdate(t *testing.T) {
 	elapse("settle", 10)
 	frozen := slotTrack(rx, cam).Packets
 	elapse("1 s without video", 50)
-	if got := slotTrack(rx, cam).Packets; got > frozen+2 {
+	if got := slotTrack(rx, cam).Packets; got > frozen+inFlight {
 		t.Errorf("video kept flowing after receive_video=false: %d packets", got-frozen)
 	}
 }
