@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -26,6 +27,13 @@ type slot struct {
 	selector *simulcast.Selector
 	target   *forwarder.Receiver
 	status   SlotStatus
+}
+
+// noActiveLayer tells "no layer is active" apart from "none fits the
+// budget": Select with an unlimited budget fails only in the first case.
+func noActiveLayer(layers []simulcast.Layer, lim simulcast.Limits) error {
+	_, _, err := simulcast.Select(layers, lim, 0)
+	return err
 }
 
 // Publishers' nominal frame rate and VP8 temporal structure (L1T3, as Chrome
@@ -268,10 +276,16 @@ func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[
 				if p.budget > 0 {
 					budget = p.budget + p.budget/5 // the selector wants headroom to go up
 				}
-				idx, ok := s.selector.Update(src.simLayers(now), p.limits, budget, now)
-				if !ok {
+				layers := src.simLayers(now)
+				idx, ok := s.selector.Update(layers, p.limits, budget, now)
+				switch {
+				case !ok && errors.Is(noActiveLayer(layers, p.limits), simulcast.ErrNoActiveLayer):
+					// The publisher sends no video at the moment (paused
+					// layers): the participant is there, show the avatar.
+					st.State = SlotAvatar
+				case !ok:
 					st.State = SlotBandwidthDisabled
-				} else {
+				default:
 					target = src.layerReceiver(idx)
 					st.Layer = idx
 					needed[p.source] = appendLayer(needed[p.source], src, target)
