@@ -43,20 +43,6 @@ func publisherOpts(audio, video bool, fps int) client.Options {
 	return o
 }
 
-func activeSpeaker(prio uint32, limits *pb.MediaLimits, mids ...string) *pb.MediaRequestEntry {
-	return &pb.MediaRequestEntry{
-		Policy: &pb.MediaRequestEntry_ActiveSpeaker{ActiveSpeaker: &pb.ActiveSpeakerPolicy{Priority: prio}},
-		Slots:  mids, Limits: limits,
-	}
-}
-
-func pinned(source uint32, limits *pb.MediaLimits, mids ...string) *pb.MediaRequestEntry {
-	return &pb.MediaRequestEntry{
-		Policy: &pb.MediaRequestEntry_ReceiverSelected{ReceiverSelected: &pb.ReceiverSelectedPolicy{SourceId: source}},
-		Slots:  mids, Limits: limits,
-	}
-}
-
 // Frame-size limits in 16×16 macroblocks: 1280×720 is 3600, 320×180 is 240.
 var (
 	limitLarge     = &pb.MediaLimits{MaxFs: 8192}
@@ -75,8 +61,8 @@ func webinar(fps int) scenario {
 		request: func(rx *client.Client, pubs []*client.Client) *pb.MediaRequest {
 			a, v := pubs[0].SourceIDs()
 			return &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{
-				pinned(v, limitLarge, rx.SlotMids(webrtc.RTPCodecTypeVideo)...),
-				pinned(a, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
+				client.Pinned(v, limitLarge, rx.SlotMids(webrtc.RTPCodecTypeVideo)...),
+				client.Pinned(a, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
 			}}
 		},
 		expect: 2,
@@ -95,9 +81,9 @@ func meeting(publishers, fps int) scenario {
 		request: func(rx *client.Client, _ []*client.Client) *pb.MediaRequest {
 			video := rx.SlotMids(webrtc.RTPCodecTypeVideo)
 			return &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{
-				activeSpeaker(255, limitLarge, video[0]),
-				activeSpeaker(100, limitThumbnail, video[1:]...),
-				activeSpeaker(255, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
+				client.ActiveSpeaker(255, limitLarge, video[0]),
+				client.ActiveSpeaker(100, limitThumbnail, video[1:]...),
+				client.ActiveSpeaker(255, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
 			}}
 		},
 		expect: min(publishers, 5) + min(publishers, 3),
@@ -121,7 +107,7 @@ func audioOnly() scenario {
 		receiver:    client.Options{AudioSlots: 3},
 		request: func(rx *client.Client, _ []*client.Client) *pb.MediaRequest {
 			return &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{
-				activeSpeaker(255, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
+				client.ActiveSpeaker(255, nil, rx.SlotMids(webrtc.RTPCodecTypeAudio)...),
 			}}
 		},
 		expect: 3,

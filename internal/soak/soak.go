@@ -189,9 +189,9 @@ func cycle(ctx context.Context, o Options, room string, i int) error {
 	video := rx.SlotMids(webrtc.RTPCodecTypeVideo)
 	audio := rx.SlotMids(webrtc.RTPCodecTypeAudio)
 	req := &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{
-		{Policy: &pb.MediaRequestEntry_ReceiverSelected{ReceiverSelected: &pb.ReceiverSelectedPolicy{SourceId: v}}, Slots: video[:1], Limits: &pb.MediaLimits{MaxFs: 8192}},
-		{Policy: &pb.MediaRequestEntry_ActiveSpeaker{ActiveSpeaker: &pb.ActiveSpeakerPolicy{Priority: 100}}, Slots: video[1:], Limits: &pb.MediaLimits{MaxFs: 60}},
-		{Policy: &pb.MediaRequestEntry_ReceiverSelected{ReceiverSelected: &pb.ReceiverSelectedPolicy{SourceId: a}}, Slots: audio},
+		client.Pinned(v, &pb.MediaLimits{MaxFs: 8192}, video[:1]...),
+		client.ActiveSpeaker(100, &pb.MediaLimits{MaxFs: 60}, video[1:]...),
+		client.Pinned(a, nil, audio...),
 	}}
 	// The publisher's sources appear once its first packets arrive.
 	for {

@@ -78,19 +78,10 @@ func (h *harness) requestMedia(c *client.Client, req *pb.MediaRequest) *pb.Media
 	return ack
 }
 
-func activeSpeaker(prio uint32, limits *pb.MediaLimits, mids ...string) *pb.MediaRequestEntry {
-	return &pb.MediaRequestEntry{
-		Policy: &pb.MediaRequestEntry_ActiveSpeaker{ActiveSpeaker: &pb.ActiveSpeakerPolicy{Priority: prio}},
-		Slots:  mids, Limits: limits,
-	}
-}
-
-func pinned(source uint32, limits *pb.MediaLimits, mids ...string) *pb.MediaRequestEntry {
-	return &pb.MediaRequestEntry{
-		Policy: &pb.MediaRequestEntry_ReceiverSelected{ReceiverSelected: &pb.ReceiverSelectedPolicy{SourceId: source}},
-		Slots:  mids, Limits: limits,
-	}
-}
+var (
+	activeSpeaker = client.ActiveSpeaker
+	pinned        = client.Pinned
+)
 
 // lightSimulcast has Chrome's three resolutions at a fraction of the bit
 // rate, so five publishers fit a loaded 2-core CI box under -race.
