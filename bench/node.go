@@ -165,3 +165,19 @@ func (n *nodeProc) kill() {
 	_ = n.cmd.Process.Kill()
 	<-n.done
 }
+
+// startIdleNode starts the node for one scenario run, lets it settle and
+// returns it with its idle RSS in MiB. The caller stops it.
+func startIdleNode(ctx context.Context, o options, bin string) (*nodeProc, float64, error) {
+	n, err := startNode(ctx, bin, o.pprof)
+	if err != nil {
+		return nil, 0, err
+	}
+	time.Sleep(time.Second) // let the runtime settle before the idle sample
+	idle, err := n.sample()
+	if err != nil {
+		_ = n.stop()
+		return nil, 0, err
+	}
+	return n, round(float64(idle.RSS)/mib, 1), nil
+}

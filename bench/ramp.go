@@ -24,7 +24,7 @@ func runRamp(ctx context.Context, o options, bin string, sc scenario, zl *zap.Lo
 		log.Printf("%s: %v", sc.name, err)
 		return run
 	}
-	n, err := startNode(ctx, bin, o.pprof)
+	n, idleRSS, err := startIdleNode(ctx, o, bin)
 	if err != nil {
 		return fail(err)
 	}
@@ -33,12 +33,7 @@ func runRamp(ctx context.Context, o options, bin string, sc scenario, zl *zap.Lo
 			log.Printf("%s: %v", sc.name, err)
 		}
 	}()
-	time.Sleep(time.Second)
-	idle, err := n.sample()
-	if err != nil {
-		return fail(err)
-	}
-	run.IdleRSSMiB = round(float64(idle.RSS)/mib, 1)
+	run.IdleRSSMiB = idleRSS
 
 	load, err := newRoomLoad(ctx, n.api, "bench-"+sc.name, sc, zl)
 	if err != nil {

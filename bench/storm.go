@@ -27,7 +27,7 @@ func runStorm(ctx context.Context, o options, bin string, zl *zap.Logger) Run {
 		log.Printf("%s: %v", sc.name, err)
 		return run
 	}
-	n, err := startNode(ctx, bin, o.pprof)
+	n, idleRSS, err := startIdleNode(ctx, o, bin)
 	if err != nil {
 		return fail(err)
 	}
@@ -36,12 +36,7 @@ func runStorm(ctx context.Context, o options, bin string, zl *zap.Logger) Run {
 			log.Printf("%s: %v", sc.name, err)
 		}
 	}()
-	time.Sleep(time.Second)
-	idle, err := n.sample()
-	if err != nil {
-		return fail(err)
-	}
-	run.IdleRSSMiB = round(float64(idle.RSS)/mib, 1)
+	run.IdleRSSMiB = idleRSS
 	load, err := newRoomLoad(ctx, n.api, "bench-storm", sc, zl)
 	if err != nil {
 		return fail(err)

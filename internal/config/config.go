@@ -293,19 +293,17 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv("SWITCHYARD_LISTEN_IPS"); v != "" {
 		c.RTC.ListenIPs = splitList(v)
 	}
-	if v := getenv("SWITCHYARD_GRPC_INSECURE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("SWITCHYARD_GRPC_INSECURE: %w", err)
+	for name, dst := range map[string]*bool{
+		"SWITCHYARD_GRPC_INSECURE":    &c.GRPC.Insecure,
+		"SWITCHYARD_INCLUDE_LOOPBACK": &c.RTC.IncludeLoopback,
+	} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = b
 		}
-		c.GRPC.Insecure = b
-	}
-	if v := getenv("SWITCHYARD_INCLUDE_LOOPBACK"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("SWITCHYARD_INCLUDE_LOOPBACK: %w", err)
-		}
-		c.RTC.IncludeLoopback = b
 	}
 	return nil
 }

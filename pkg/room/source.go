@@ -453,7 +453,7 @@ func (r *Room) unpublish(src *source) {
 		delete(r.sources, src.info.SourceID)
 	}
 	r.speakers.Remove(src.info.SourceID)
-	r.forgetLevels(src.info.SourceID)
+	delete(r.levels, src.info.SourceID)
 	c.log.Info("source unpublished", zap.String("track", src.info.ID))
 	r.emit(TrackUnpublished{ParticipantID: c.participantID, DeviceID: c.deviceID, ConnectionID: c.id, TrackID: src.info.ID})
 	r.replan()

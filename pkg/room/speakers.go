@@ -61,8 +61,3 @@ func (r *Room) tick() {
 	}
 	r.replan()
 }
-
-// forgetLevels drops the level snapshot of an ended source.
-func (r *Room) forgetLevels(id uint32) {
-	delete(r.levels, id)
-}
