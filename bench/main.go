@@ -54,6 +54,7 @@ type options struct {
 	name, out    string
 	nodeBin      string
 	pprof        string
+	cpuProfile   string
 	verbose      bool
 	render       string
 	box          boxInfo
@@ -85,6 +86,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", filepath.Join("bench", "results"), "parent directory of the results")
 	fs.StringVar(&o.nodeBin, "node-bin", "", "node binary to run (default: go build ./cmd/sfu into bin/)")
 	fs.StringVar(&o.pprof, "pprof", "", "serve the node's /debug/pprof on this host:port while it runs")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a node CPU profile of every measured window into this directory (<scenario>-<receivers>.pprof); serves pprof on a free port unless -pprof is set")
 	fs.BoolVar(&o.verbose, "v", false, "log the clients' warnings")
 	fs.StringVar(&o.render, "render", "", "only rewrite results.md and the plots of this results directory from its results.json (no load)")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +123,13 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.name == "" {
 		o.name = strings.Join(o.scenarios, "+") + "-" + time.Now().Format("20060102-1504")
+	}
+	if o.cpuProfile != "" && o.pprof == "" {
+		port, err := freePort()
+		if err != nil {
+			return o, fmt.Errorf("-cpuprofile: %w", err)
+		}
+		o.pprof = fmt.Sprintf("127.0.0.1:%d", port)
 	}
 	o.box = boxInfo{cpus: runtime.NumCPU()}
 	return o, nil

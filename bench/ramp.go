@@ -66,7 +66,9 @@ func runRamp(ctx context.Context, o options, bin string, sc scenario, zl *zap.Lo
 		// measured again (a few times at most; the last one stands).
 		var st Step
 		for attempt := 0; ; attempt++ {
-			w, err := measureWindow(ctx, n, load.rxs, o.window)
+			w, err := profiledWindow(ctx, o, sc.name, len(load.rxs), func() (windowResult, error) {
+				return measureWindow(ctx, n, load.rxs, o.window)
+			})
 			if err != nil {
 				return fail(err)
 			}
