@@ -12,6 +12,14 @@ cd "$(dirname "$0")/.."
 # the window on a loaded machine (golang/go#75804, fixed in Go 1.27).
 fuzztime="${FUZZTIME:-30000x}"
 
+# The real-browser end-to-end test (test/browser) needs Chromium: install
+# Debian's when it is missing and we may (root with apt-get); otherwise that
+# test skips locally and fails under CI=true.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '\.pb\.go$') || true)
 if [ -n "$unformatted" ]; then
