@@ -52,6 +52,18 @@ type ReceiverOptions struct {
 	Now func() time.Time
 	// Logger defaults to zap.NewNop().
 	Logger *zap.Logger
+	// Batch, if set, brackets every fan-out of a packet to one or more
+	// DownTracks, so the write path below can send the copies together
+	// (pkg/udpbatch: one sendmmsg instead of one sendto per subscriber).
+	Batch Batcher
+}
+
+// Batcher is told where a fan-out begins and ends. Begin and End are called
+// from the read goroutine, once each per fanned-out packet, and must not
+// block beyond sending what was written in between.
+type Batcher interface {
+	Begin()
+	End()
 }
 
 // Receiver reads one upstream RTP stream, keeps it in a packet cache for
@@ -184,8 +196,18 @@ func (r *Receiver) HandlePacket(raw []byte) {
 		}
 	}
 
-	for _, d := range *r.downTracks.Load() {
+	dts := *r.downTracks.Load()
+	if len(dts) == 0 {
+		return
+	}
+	if r.opts.Batch != nil {
+		r.opts.Batch.Begin()
+	}
+	for _, d := range dts {
 		d.writeRTP(r, p)
+	}
+	if r.opts.Batch != nil {
+		r.opts.Batch.End()
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/switchyard-sfu/switchyard/pkg/udpbatch"
 )
 
 // admission watches every datagram that reaches the media port. pion's ICE
@@ -100,12 +102,14 @@ func stunLocalUfrag(b []byte) (string, bool) {
 	return "", false
 }
 
-// admissionConn is the media socket as pion's UDP mux reads it, with every
-// datagram shown to admission first. It keeps pion's allocation-free
-// AddrPort path.
+// admissionConn is the media socket as pion's UDP mux uses it: every
+// datagram read is shown to admission first, and every datagram written goes
+// through out, which batches the copies of one fan-out into one sendmmsg.
+// It keeps pion's allocation-free AddrPort path.
 type admissionConn struct {
 	*net.UDPConn
-	a *admission
+	a   *admission
+	out *udpbatch.Writer
 }
 
 func (c *admissionConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
@@ -117,7 +121,11 @@ func (c *admissionConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) 
 }
 
 func (c *admissionConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
-	return c.UDPConn.WriteToUDPAddrPort(b, to)
+	return c.out.WriteToAddrPort(b, to)
+}
+
+func (c *admissionConn) WriteTo(b []byte, to net.Addr) (int, error) {
+	return c.out.WriteTo(b, to)
 }
 
 func (c *admissionConn) ReadFrom(b []byte) (int, net.Addr, error) {

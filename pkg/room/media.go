@@ -13,7 +13,9 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/switchyard-sfu/switchyard/pkg/forwarder"
 	"github.com/switchyard-sfu/switchyard/pkg/ssrcsim"
+	"github.com/switchyard-sfu/switchyard/pkg/udpbatch"
 )
 
 // MediaOptions configure the node's WebRTC transport.
@@ -41,6 +43,7 @@ type Media struct {
 	se        webrtc.SettingEngine
 	mux       *ice.MultiUDPMuxDefault
 	admission *admission
+	batch     udpbatch.Group // one Writer per media socket
 }
 
 // NewMedia opens the UDP mux and prepares the pion API.
@@ -50,7 +53,10 @@ func NewMedia(o MediaOptions) (*Media, error) {
 		return nil, err
 	}
 	adm := newAdmission()
-	var muxes []ice.UDPMux
+	var (
+		muxes []ice.UDPMux
+		batch udpbatch.Group
+	)
 	closeAll := func() {
 		for _, m := range muxes {
 			_ = m.Close()
@@ -62,7 +68,14 @@ func NewMedia(o MediaOptions) (*Media, error) {
 			closeAll()
 			return nil, fmt.Errorf("open media port %s:%d: %w", ip, o.UDPPort, err)
 		}
-		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &admissionConn{UDPConn: conn, a: adm}}))
+		out, err := udpbatch.New(conn, udpbatch.Options{})
+		if err != nil {
+			_ = conn.Close()
+			closeAll()
+			return nil, fmt.Errorf("media port %s:%d: %w", ip, o.UDPPort, err)
+		}
+		batch = append(batch, out)
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: &admissionConn{UDPConn: conn, a: adm, out: out}}))
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
@@ -83,7 +96,7 @@ func NewMedia(o MediaOptions) (*Media, error) {
 		_ = mux.Close()
 		return nil, err
 	}
-	return &Media{se: se, mux: mux, admission: adm}, nil
+	return &Media{se: se, mux: mux, admission: adm, batch: batch}, nil
 }
 
 // listenIPs are the local IPv4 addresses the media port listens on: the
@@ -130,6 +143,23 @@ func (m *Media) Admit(ufrag string) { m.admission.add(ufrag) }
 
 // Release forgets an admitted ufrag and the remote addresses it admitted.
 func (m *Media) Release(ufrag string) { m.admission.remove(ufrag) }
+
+// Batch brackets a fan-out on every media socket, so that the copies of one
+// packet leave in sendmmsg batches (see pkg/udpbatch).
+func (m *Media) Batch() forwarder.Batcher { return m.batch }
+
+// SendStats sums the media sockets' batching counters.
+func (m *Media) SendStats() udpbatch.Stats {
+	var s udpbatch.Stats
+	for _, w := range m.batch {
+		ws := w.Stats()
+		s.Batches += ws.Batches
+		s.Batched += ws.Batched
+		s.Direct += ws.Direct
+		s.Errors += ws.Errors
+	}
+	return s
+}
 
 // DroppedPackets counts datagrams from 5-tuples no connection admitted.
 func (m *Media) DroppedPackets() uint64 { return m.admission.dropped.Load() }

@@ -308,6 +308,7 @@ func newReceiver(c *Connection, src *source, t *webrtc.TrackRemote, recv *webrtc
 			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
 		Logger: c.log.With(zap.String("track", src.info.ID), zap.String("rid", t.RID())),
+		Batch:  c.room.m.o.Media.Batch(),
 	})
 }
 
