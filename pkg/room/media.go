@@ -92,6 +92,10 @@ func NewMedia(o MediaOptions) (*Media, error) {
 		se.SetICETimeouts(o.ICEDisconnectedTimeout, o.ICEFailedTimeout, keepalive)
 	}
 
+	if err := preferGCM(&se); err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
 	if _, err := NewAPI(se, true); err != nil {
 		_ = mux.Close()
 		return nil, err
