@@ -84,6 +84,17 @@ type RTC struct {
 	IncludeLoopback bool `yaml:"include_loopback"`
 	// NAT1To1IPs are public IPs advertised for a node behind 1:1 NAT.
 	NAT1To1IPs []string `yaml:"nat_1to1_ips"`
+	// Congestion configures per-receiver congestion control.
+	Congestion Congestion `yaml:"congestion"`
+}
+
+// Congestion configures per-receiver bandwidth estimation and allocation.
+type Congestion struct {
+	// Disabled allocates from the receivers' caps alone.
+	Disabled bool `yaml:"disabled"`
+	// StartKbps is the estimate before any feedback (0: 300 kbit/s); probes
+	// at start raise it within seconds.
+	StartKbps int `yaml:"start_kbps"`
 }
 
 // Rooms holds room defaults.
@@ -189,6 +200,9 @@ func (c Config) Validate() error {
 	}
 	if c.RTC.UDPPort < 0 || c.RTC.UDPPort > 65535 {
 		return fmt.Errorf("rtc.udp_port %d out of range", c.RTC.UDPPort)
+	}
+	if c.RTC.Congestion.StartKbps < 0 || c.RTC.Congestion.StartKbps > 20_000 {
+		return fmt.Errorf("rtc.congestion.start_kbps %d outside [0, 20000]", c.RTC.Congestion.StartKbps)
 	}
 	for _, ip := range append(append([]string{}, c.RTC.ListenIPs...), c.RTC.NAT1To1IPs...) {
 		if net.ParseIP(ip) == nil {

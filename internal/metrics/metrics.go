@@ -16,6 +16,7 @@ type Collector struct {
 	rooms, conns, published, forwarded, draining *prometheus.Desc
 	packetsIn, bytesIn, packetsOut, bytesOut     *prometheus.Desc
 	malformed, retransmits, undeclared, unknown  *prometheus.Desc
+	cc                                           congestion
 }
 
 // NewCollector returns a collector for m.
@@ -38,6 +39,7 @@ func NewCollector(m *room.Manager) *Collector {
 		retransmits: d("rtp_retransmits_total", "Packets retransmitted in answer to NACKs."),
 		undeclared:  d("simulcast_undeclared_layers_total", "Simulcast layers sent without being declared in SDP (ignored)."),
 		unknown:     d("media_unknown_packets_total", "Datagrams on the media port from 5-tuples no joined connection admitted (dropped)."),
+		cc:          newCongestion(),
 	}
 }
 
@@ -47,6 +49,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.packetsIn, c.bytesIn, c.packetsOut, c.bytesOut, c.malformed, c.retransmits, c.undeclared, c.unknown} {
 		ch <- d
 	}
+	c.cc.describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -73,4 +76,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	n(c.retransmits, s.Totals.Retransmits)
 	n(c.undeclared, s.Totals.UndeclaredLayers)
 	n(c.unknown, s.Totals.UnknownPackets)
+	c.cc.collect(ch, c.m.CongestionStats())
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/metrics"
 	"github.com/switchyard-sfu/switchyard/internal/server"
+	"github.com/switchyard-sfu/switchyard/pkg/bwe"
 	"github.com/switchyard-sfu/switchyard/pkg/room"
 )
 
@@ -71,6 +72,10 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 			SlotsPerConnection:      cfg.Limits.SlotsPerConnection,
 			EventSubscribersPerRoom: cfg.Limits.EventSubscribersPerRoom,
 			FailedTimeout:           cfg.Limits.FailedTimeout,
+		},
+		Congestion: room.CongestionOptions{
+			Disabled:  cfg.RTC.Congestion.Disabled,
+			Estimator: bwe.EstimatorOptions{StartBitrate: cfg.RTC.Congestion.StartKbps * 1000},
 		},
 	})
 	n.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen)

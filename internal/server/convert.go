@@ -73,6 +73,7 @@ func participantToPB(p room.ParticipantInfo) *pb.Participant {
 			SubscribedTracks: uint32(d.SubscribedTracks),
 			Slots:            slotsToPB(d.Slots),
 			Held:             d.Held,
+			Congestion:       congestionToPB(d.Congestion),
 		}
 		for _, t := range d.Published {
 			dev.PublishedTracks = append(dev.PublishedTracks, trackToPB(t))

@@ -226,9 +226,10 @@ func (c *Controller) onREMB(p *rtcp.ReceiverEstimatedMaximumBitrate) {
 
 // Tick is called by the room's actor after each allocation: caps bounds
 // the estimate (bit/s, 0: none), allocated is what the allocator spent and
-// wanted its probe target (0: nothing blocked). It starts a probe cluster
-// when the probe controller asks for one and returns the estimate.
-func (c *Controller) Tick(caps, allocated, wanted int) int {
+// wanted its probe target (0: nothing blocked). When canProbe is set (there
+// is media to probe with) it starts a probe cluster if the probe
+// controller asks for one. It returns the estimate.
+func (c *Controller) Tick(caps, allocated, wanted int, canProbe bool) int {
 	now := c.now()
 	c.mu.Lock()
 	c.est.SetCaps(caps)
@@ -239,7 +240,11 @@ func (c *Controller) Tick(caps, allocated, wanted int) int {
 		c.rateAt, c.rateBytes = now, b
 	}
 	estimate := c.est.Estimate()
-	probe, ok := c.probes.Next(now, estimate, wanted)
+	var probe bwe.Probe
+	ok := false
+	if canProbe {
+		probe, ok = c.probes.Next(now, estimate, wanted)
+	}
 	if ok {
 		c.counters.Probes++
 	}

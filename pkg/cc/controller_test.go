@@ -133,7 +133,7 @@ func TestControllerTracksBottleneck(t *testing.T) {
 			h.feed(t, rec.BuildFeedbackPacket())
 		}
 		if ms%200 == 0 {
-			h.c.Tick(0, 0, 0)
+			h.c.Tick(0, 0, 0, true)
 		}
 		if ms >= 20_000 && ms%500 == 0 {
 			samples = append(samples, h.c.Estimate())
@@ -183,7 +183,7 @@ func TestControllerREMBFallback(t *testing.T) {
 	if st := h.c.Stats(); st.REMBMessages != 1 || st.REMB != 120_000 {
 		t.Fatalf("stats %+v", st)
 	}
-	if got := h.c.Tick(100_000, 0, 0); got != 100_000 {
+	if got := h.c.Tick(100_000, 0, 0, true); got != 100_000 {
 		t.Fatalf("estimate %d with 100 kbit/s caps", got)
 	}
 }
@@ -208,7 +208,7 @@ func TestControllerStartProbe(t *testing.T) {
 		mu.Unlock()
 	}
 	h.c.SetProbeSender(func() (int, bool) { h.send(1000); return 1000, true })
-	h.c.Tick(0, 0, 0)
+	h.c.Tick(0, 0, 0, true)
 	deadline := time.Now().Add(10 * time.Second)
 	for h.c.ProbePackets() < bwe.DefaultProbeMinPackets || h.c.cluster.Load() != 0 {
 		if time.Now().After(deadline) {

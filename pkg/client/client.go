@@ -16,6 +16,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	transport "github.com/pion/transport/v4"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 
@@ -66,6 +67,10 @@ type Options struct {
 	KeyframeInterval time.Duration
 	// LoopbackOnly gathers only 127.0.0.1 candidates (tests, bench).
 	LoopbackOnly bool
+	// Net, if set, is the network the client's media uses instead of the
+	// host's, e.g. a pion/transport vnet with a bottleneck in front of the
+	// client (congestion control tests). Vanish has no effect then.
+	Net transport.Net
 	// Drop, if set, drops incoming media packets to emulate loss.
 	Drop DropFunc
 	// SignalTimeout bounds each ROAP exchange (default 10 s).
@@ -140,11 +145,15 @@ func Join(ctx context.Context, o Options) (*Client, error) {
 
 func (c *Client) setup() error {
 	se := webrtc.SettingEngine{}
-	vn, err := newVanishNet(&c.gone)
-	if err != nil {
-		return err
+	if c.o.Net != nil {
+		se.SetNet(c.o.Net)
+	} else {
+		vn, err := newVanishNet(&c.gone)
+		if err != nil {
+			return err
+		}
+		se.SetNet(vn)
 	}
-	se.SetNet(vn)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if c.o.LoopbackOnly {

@@ -46,12 +46,13 @@ type DownTrackStats struct {
 	LayerDrops    uint64 // VP8 packets dropped by the temporal-layer limit (also in Dropped)
 	CodecDrops    uint64 // packets dropped because the source's codec is not negotiated or allowed (also in Dropped)
 	Padding       uint64 // padding-only packets sent on numbers whose packet was dropped late
+	Probes        uint64 // padding-only bandwidth probes inserted (see Prober)
 }
 
 // fwdCounters are the forwarding counters: plain fields guarded by the
 // DownTrack's mutex, which the packet path holds anyway.
 type fwdCounters struct {
-	packets, bytes, dropped, writeErrors, switches, layerDrops, codecDrops, padding uint64
+	packets, bytes, dropped, writeErrors, switches, layerDrops, codecDrops, padding, probes uint64
 }
 
 // downTrackCounters are the counters written outside the DownTrack's mutex:
@@ -77,5 +78,6 @@ func (c *downTrackCounters) snapshot(n *fwdCounters) DownTrackStats {
 		LayerDrops:    n.layerDrops,
 		CodecDrops:    n.codecDrops,
 		Padding:       n.padding,
+		Probes:        n.probes,
 	}
 }

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 
+	"github.com/switchyard-sfu/switchyard/pkg/cc"
+	"github.com/switchyard-sfu/switchyard/pkg/forwarder"
 	"github.com/switchyard-sfu/switchyard/pkg/roap"
 	"github.com/switchyard-sfu/switchyard/pkg/ssrcsim"
 )
@@ -51,6 +54,16 @@ type Connection struct {
 	pendingOffer *webrtc.SessionDescription
 	retry        *time.Timer
 
+	// cc is the connection's congestion controller (nil when disabled);
+	// probeVia is the video slot its probes are sent on, published by the
+	// actor for the prober goroutine.
+	cc       *cc.Controller
+	probeVia atomic.Pointer[forwarder.Prober]
+	// ccPaused counts video slots bandwidth disabled at the last
+	// allocation (read by metrics); probeSince is when probeVia was chosen.
+	ccPaused   atomic.Int32
+	probeSince time.Time
+
 	// wg counts goroutines this connection started (read loops, RTCP
 	// readers); closeConnection waits for them after closing the pc.
 	wg sync.WaitGroup
@@ -58,7 +71,7 @@ type Connection struct {
 
 func (c *Connection) info() DeviceInfo {
 	d := DeviceInfo{DeviceID: c.deviceID, ConnectionID: c.id, State: c.state, SubscribedTracks: len(c.subs),
-		Held: c.held, Slots: c.statuses()}
+		Held: c.held, Slots: c.statuses(), Congestion: c.congestionStats()}
 	now := c.room.m.o.Now()
 	for _, p := range c.published {
 		info := p.describe(now)
@@ -110,8 +123,12 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 			}
 		}
 		stamper := ssrcsim.NewStamper()
-		pc, err := r.m.o.Media.NewPeerConnection(stamper)
+		ctl, factories := r.newController()
+		pc, err := r.m.o.Media.NewPeerConnection(stamper, factories...)
 		if err != nil {
+			if ctl != nil {
+				ctl.Close()
+			}
 			return fmt.Errorf("create peer connection: %w", err)
 		}
 		c := &Connection{
@@ -124,11 +141,13 @@ func (r *Room) join(ctx context.Context, p JoinParams) (JoinResult, error) {
 			session:       roap.NewSession(roap.SessionOptions{TieBreaker: randomTieBreaker()}),
 			state:         StateNew,
 			mode:          p.Mode,
+			cc:            ctl,
 			media:         allMedia(),
 			published:     make(map[string]*source),
 			subs:          make(map[string]*subscription),
 		}
 		c.log = r.log.With(zap.String("conn", c.id), zap.String("participant", c.participantID), zap.String("device", c.deviceID))
+		c.startCongestion()
 
 		d := c.session.Receive(p.Offer)
 		if d.Action != roap.ActionApplyOffer {
@@ -193,6 +212,7 @@ func (c *Connection) abandon() {
 	}
 	c.room.m.o.Media.Release(c.ufrag)
 	_ = c.pc.Close()
+	c.stopCongestion()
 	waitTimeout(&c.wg, 5*time.Second)
 }
 
@@ -519,6 +539,7 @@ func (r *Room) closeConnection(c *Connection, reason string) {
 	if err := c.pc.Close(); err != nil {
 		c.log.Debug("close peer connection", zap.Error(err))
 	}
+	c.stopCongestion()
 	waitTimeout(&c.wg, 5*time.Second)
 	delete(r.conns, c.id)
 	r.m.indexConnection(c.id, nil)

@@ -50,7 +50,7 @@ func FuzzMediaRequest(f *testing.F) {
 		if err := q.validate(mids, func(id uint32) bool { _, ok := sources[id]; return ok }); err != nil {
 			return
 		}
-		out := plan(planInput{participant: "me", slots: mids, request: &q, sources: sources,
+		out, _ := plan(planInput{participant: "me", slots: mids, request: &q, sources: sources,
 			speakers: []uint32{1 << 8, 9 << 8, 3 << 8}, floorHolder: "erin"})
 		if len(out) != len(mids) {
 			t.Fatalf("%d statuses for %d slots", len(out), len(mids))

@@ -35,6 +35,8 @@ type ManagerOptions struct {
 	SignalTimeout time.Duration
 	// Limits protect the node; zero fields take defaults.
 	Limits Limits
+	// Congestion configures per-connection congestion control.
+	Congestion CongestionOptions
 }
 
 // Manager owns the rooms of one node and routes connection ids to rooms.
@@ -42,6 +44,7 @@ type Manager struct {
 	o        ManagerOptions
 	log      *zap.Logger
 	traffic  *traffic
+	cc       congestionRegistry
 	draining atomic.Bool
 
 	mu    sync.RWMutex

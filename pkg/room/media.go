@@ -79,18 +79,7 @@ func NewMedia(o MediaOptions) (*Media, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	se := webrtc.SettingEngine{}
-	se.SetICEUDPMux(mux)
-	se.SetIncludeLoopbackCandidate(o.IncludeLoopback)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	if len(o.NAT1To1IPs) > 0 {
-		se.SetNAT1To1IPs(o.NAT1To1IPs, webrtc.ICECandidateTypeHost)
-	}
-	if o.ICEDisconnectedTimeout > 0 && o.ICEFailedTimeout > 0 {
-		keepalive := min(2*time.Second, o.ICEDisconnectedTimeout/2)
-		se.SetICETimeouts(o.ICEDisconnectedTimeout, o.ICEFailedTimeout, keepalive)
-	}
+	se := settingEngine(o, mux)
 
 	if err := preferGCM(&se); err != nil {
 		_ = mux.Close()
@@ -291,8 +280,12 @@ func RegisterCodecs(m *webrtc.MediaEngine, rtx bool) error {
 // NewPeerConnection creates a PeerConnection on the shared mux. Each gets
 // its own API so that its SSRC-simulcast stamper (first in the interceptor
 // chain, see pkg/ssrcsim) belongs to it alone.
-func (m *Media) NewPeerConnection(stamper *ssrcsim.Stamper) (*webrtc.PeerConnection, error) {
-	api, err := NewAPI(m.se, true, stamper)
+//
+// more are the connection's own interceptors (its congestion controller),
+// installed after the stamper: innermost on the write path, so they see
+// outgoing packets with the transport-wide sequence number stamped.
+func (m *Media) NewPeerConnection(stamper *ssrcsim.Stamper, more ...interceptor.Factory) (*webrtc.PeerConnection, error) {
+	api, err := NewAPI(m.se, true, append([]interceptor.Factory{stamper}, more...)...)
 	if err != nil {
 		return nil, err
 	}

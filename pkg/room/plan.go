@@ -27,6 +27,12 @@ type planInput struct {
 	// speakers lists audio sources, dominant speaker first.
 	speakers    []uint32
 	floorHolder string
+	// estimate is the connection's bandwidth estimate in bit/s (0: none,
+	// only the caps bound the allocation).
+	estimate int
+	// current is the simulcast layer each video slot forwards now (by mid;
+	// absent or -1: none), for the allocator's hysteresis.
+	current map[string]int
 }
 
 // planned is the planner's choice for one slot: which source, and the
@@ -46,10 +52,11 @@ type planned struct {
 // splitting a total cap between audio and video.
 const audioSlotBitrate = 64_000
 
-// plan decides which source each receive slot shows. It is pure: the room
+// plan decides which source each receive slot shows and allocates the
+// connection's budget across them (see allocate). It is pure: the room
 // applies its result (DownTrack switches, statuses) and picks layers with
 // each slot's simulcast.Selector within the budgets computed here.
-func plan(in planInput) []planned {
+func plan(in planInput) ([]planned, allocation) {
 	out := make([]planned, len(in.slots))
 	index := make(map[string]int, len(in.slots))
 	for i, s := range in.slots {
@@ -57,7 +64,7 @@ func plan(in planInput) []planned {
 		index[s.mid] = i
 	}
 	if in.request == nil {
-		return out
+		return out, allocation{}
 	}
 	entries := make([]RequestEntry, len(in.request.Entries))
 	copy(entries, in.request.Entries)
@@ -91,8 +98,7 @@ func plan(in planInput) []planned {
 			p.state = sourceState(in, src, kind, e.Content)
 		}
 	}
-	allocate(in, out)
-	return out
+	return out, allocate(in, out)
 }
 
 func entryRank(e RequestEntry) int {
@@ -162,84 +168,4 @@ func speakerCandidates(in planInput, kind TrackKind, e RequestEntry, shown map[u
 		add(id)
 	}
 	return out
-}
-
-// allocate splits the connection's video budget across its live video
-// slots: each first at its lowest active layer in priority order (a slot
-// that cannot get even that is bandwidth disabled), then upgraded in
-// priority order while budget remains.
-func allocate(in planInput, out []planned) {
-	caps := in.request.Caps
-	budget := caps.VideoKbps * 1000
-	if caps.TotalKbps > 0 {
-		audio := 0
-		for _, p := range out {
-			if p.kind == KindAudio && p.state == SlotLive {
-				audio += audioSlotBitrate
-			}
-		}
-		if rest := caps.TotalKbps*1000 - audio; budget == 0 || rest < budget {
-			budget = max(rest, 1)
-		}
-	}
-	if budget == 0 {
-		return // unlimited: limits alone decide
-	}
-	var order []int
-	for i, p := range out {
-		if p.kind == KindVideo && p.state == SlotLive {
-			order = append(order, i)
-		}
-	}
-	sort.SliceStable(order, func(a, b int) bool { return out[order[a]].priority > out[order[b]].priority })
-	// Per slot: bit rates of the layers it may use (active, fitting its
-	// limits), lowest first.
-	steps := make([][]int, len(out))
-	for _, i := range order {
-		steps[i] = layerCosts(in.sources[out[i].source].layers, out[i].limits)
-	}
-	remaining := budget
-	for _, i := range order {
-		if len(steps[i]) == 0 || steps[i][0] > remaining {
-			out[i].state = SlotBandwidthDisabled
-			continue
-		}
-		out[i].budget = steps[i][0]
-		remaining -= steps[i][0]
-	}
-	for _, i := range order {
-		if out[i].state != SlotLive {
-			continue
-		}
-		for _, c := range steps[i][1:] {
-			if c-out[i].budget > remaining {
-				break
-			}
-			remaining -= c - out[i].budget
-			out[i].budget = c
-		}
-	}
-}
-
-// layerCosts returns the bit rates of the active layers that fit lim,
-// lowest first; the lowest active layer is always included.
-func layerCosts(layers []simulcast.Layer, lim simulcast.Limits) []int {
-	var costs []int
-	for _, l := range layers {
-		if !l.Active {
-			continue
-		}
-		if idx, ok, _ := simulcast.Select(layers, lim, 0); ok && l.Index > idx {
-			break
-		}
-		costs = append(costs, layerBitrate(l))
-	}
-	return costs
-}
-
-func layerBitrate(l simulcast.Layer) int {
-	if l.Bitrate > 0 {
-		return l.Bitrate
-	}
-	return simulcast.NominalBitrate(l.Index)
 }

@@ -118,10 +118,11 @@ func TestPlanActiveSpeaker(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := byMid(plan(planInput{
+			ps, _ := plan(planInput{
 				participant: "me", slots: slots(), sources: planRoom(), speakers: speakers, floorHolder: tc.floor,
 				request: &MediaRequest{Seq: 1, Entries: tc.entries},
-			}))
+			})
+			got := byMid(ps)
 			for mid, want := range tc.want {
 				p := got[mid]
 				if p.state != want.State || (want.SourceID != 0 && p.source != want.SourceID) {
@@ -150,12 +151,13 @@ func TestPlanBudget(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := byMid(plan(planInput{
+			ps, _ := plan(planInput{
 				participant: "me", slots: slots(), sources: planRoom(), speakers: speakers,
 				request: &MediaRequest{Seq: 1, Caps: tc.caps, Entries: []RequestEntry{
 					main, thumbs, {Policy: PolicyActiveSpeaker, Priority: 255, Slots: []string{"a0"}, Content: ContentMain},
 				}},
-			}))
+			})
+			got := byMid(ps)
 			for mid, want := range tc.want {
 				p := got[mid]
 				if want < 0 {

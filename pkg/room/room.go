@@ -151,6 +151,9 @@ type DeviceInfo struct {
 	SubscribedTracks int
 	Held             bool
 	Slots            []SlotStatus
+	// Congestion is the connection's congestion control state; nil when
+	// congestion control is disabled.
+	Congestion *CongestionStats
 }
 
 // Detail returns the summary and every participant, sorted by id.

@@ -27,6 +27,7 @@ type slot struct {
 	selector *simulcast.Selector
 	target   *forwarder.Receiver
 	status   SlotStatus
+	prober   *forwarder.Prober // video slots: sends the connection's bandwidth probes
 }
 
 // noActiveLayer tells "no layer is active" apart from "none fits the
@@ -83,6 +84,9 @@ func (c *Connection) attachSlots() error {
 			mid: mid, kind: kind, down: down, sender: sender,
 			selector: simulcast.NewSelector(simulcast.SelectorOptions{}),
 			status:   SlotStatus{Mid: mid, State: SlotNoSource},
+		}
+		if kind == KindVideo {
+			s.prober = forwarder.NewProber(down)
 		}
 		c.slots = append(c.slots, s)
 		c.room.m.traffic.addDownTrack(down)
@@ -218,14 +222,18 @@ func (r *Room) replan() {
 		if plannedSources == nil {
 			plannedSources = r.planSources(now)
 		}
-		r.applyPlan(c, plan(planInput{
+		ps, alloc := plan(planInput{
 			participant: c.participantID,
 			slots:       c.slotInfos(),
 			request:     c.request,
 			sources:     plannedSources,
 			speakers:    r.speakerOrder,
 			floorHolder: r.floorHolder,
-		}), now, needed)
+			estimate:    c.estimate(),
+			current:     c.currentLayers(),
+		})
+		r.applyPlan(c, ps, now, needed)
+		c.afterAllocation(ps, alloc)
 	}
 	r.announceLayers(needed)
 }

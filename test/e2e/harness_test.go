@@ -45,6 +45,11 @@ func startNode(t *testing.T, configure ...func(*config.Config)) *harness {
 	cfg.RTC.UDPPort = 0
 	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
 	cfg.RTC.IncludeLoopback = true
+	// Loopback is no bottleneck: start the congestion controller's
+	// estimate high so layer tests see the layers their limits select
+	// from the first allocation (the bottleneck test starts from the
+	// default with its own node).
+	cfg.RTC.Congestion.StartKbps = 10_000
 	for _, f := range configure {
 		f(&cfg)
 	}

@@ -1108,8 +1108,11 @@ type Device struct {
 	// (auto-subscribe mode).
 	SubscribedTracks uint32 `protobuf:"varint,5,opt,name=subscribed_tracks,json=subscribedTracks,proto3" json:"subscribed_tracks,omitempty"`
 	// Receive slots (slots mode), in m-line order.
-	Slots         []*SlotStatus `protobuf:"bytes,6,rep,name=slots,proto3" json:"slots,omitempty"`
-	Held          bool          `protobuf:"varint,7,opt,name=held,proto3" json:"held,omitempty"`
+	Slots []*SlotStatus `protobuf:"bytes,6,rep,name=slots,proto3" json:"slots,omitempty"`
+	Held  bool          `protobuf:"varint,7,opt,name=held,proto3" json:"held,omitempty"`
+	// Congestion control towards this connection; absent when the node runs
+	// without it.
+	Congestion    *CongestionStats `protobuf:"bytes,8,opt,name=congestion,proto3" json:"congestion,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1193,6 +1196,202 @@ func (x *Device) GetHeld() bool {
 	return false
 }
 
+func (x *Device) GetCongestion() *CongestionStats {
+	if x != nil {
+		return x.Congestion
+	}
+	return nil
+}
+
+// CongestionStats is the node's congestion control state for one receiving
+// connection. Rates are bit/s.
+type CongestionStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the allocator spends: the delay-based rate bounded by loss, REMB
+	// and the receiver's caps.
+	EstimateBps   uint64 `protobuf:"varint,1,opt,name=estimate_bps,json=estimateBps,proto3" json:"estimate_bps,omitempty"`
+	DelayBasedBps uint64 `protobuf:"varint,2,opt,name=delay_based_bps,json=delayBasedBps,proto3" json:"delay_based_bps,omitempty"`
+	// 0 when loss does not bind.
+	LossBoundBps uint64 `protobuf:"varint,3,opt,name=loss_bound_bps,json=lossBoundBps,proto3" json:"loss_bound_bps,omitempty"`
+	// 0 when no REMB bounds the estimate.
+	RembBps uint64 `protobuf:"varint,4,opt,name=remb_bps,json=rembBps,proto3" json:"remb_bps,omitempty"`
+	// Throughput the receiver acknowledged in transport-cc feedback.
+	AckedBps uint64 `protobuf:"varint,5,opt,name=acked_bps,json=ackedBps,proto3" json:"acked_bps,omitempty"`
+	// What the node sent (media, retransmissions, probes).
+	SentBps uint64 `protobuf:"varint,6,opt,name=sent_bps,json=sentBps,proto3" json:"sent_bps,omitempty"`
+	// What the allocator gave the live slots.
+	AllocatedBps uint64 `protobuf:"varint,7,opt,name=allocated_bps,json=allocatedBps,proto3" json:"allocated_bps,omitempty"`
+	// The allocator's probe target; 0 when nothing is blocked.
+	WantedBps uint64 `protobuf:"varint,8,opt,name=wanted_bps,json=wantedBps,proto3" json:"wanted_bps,omitempty"`
+	// Smoothed round-trip time including the feedback interval.
+	RttMs uint32 `protobuf:"varint,9,opt,name=rtt_ms,json=rttMs,proto3" json:"rtt_ms,omitempty"`
+	// Fraction of packets lost in the last loss window.
+	Loss float32 `protobuf:"fixed32,10,opt,name=loss,proto3" json:"loss,omitempty"`
+	// Delay detector: "normal", "overuse" or "underuse".
+	Usage string `protobuf:"bytes,11,opt,name=usage,proto3" json:"usage,omitempty"`
+	// Video slots paused as bandwidth disabled.
+	PausedSlots uint32 `protobuf:"varint,12,opt,name=paused_slots,json=pausedSlots,proto3" json:"paused_slots,omitempty"`
+	// Transport-cc feedback messages applied.
+	FeedbackMessages uint64 `protobuf:"varint,13,opt,name=feedback_messages,json=feedbackMessages,proto3" json:"feedback_messages,omitempty"`
+	// Probe clusters sent, confirmed by the estimator, failed.
+	Probes          uint64 `protobuf:"varint,14,opt,name=probes,proto3" json:"probes,omitempty"`
+	ProbesConfirmed uint64 `protobuf:"varint,15,opt,name=probes_confirmed,json=probesConfirmed,proto3" json:"probes_confirmed,omitempty"`
+	ProbesFailed    uint64 `protobuf:"varint,16,opt,name=probes_failed,json=probesFailed,proto3" json:"probes_failed,omitempty"`
+	// Rate the last measured probe cluster was delivered at.
+	LastProbeBps  uint64 `protobuf:"varint,17,opt,name=last_probe_bps,json=lastProbeBps,proto3" json:"last_probe_bps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CongestionStats) Reset() {
+	*x = CongestionStats{}
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CongestionStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CongestionStats) ProtoMessage() {}
+
+func (x *CongestionStats) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CongestionStats.ProtoReflect.Descriptor instead.
+func (*CongestionStats) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CongestionStats) GetEstimateBps() uint64 {
+	if x != nil {
+		return x.EstimateBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetDelayBasedBps() uint64 {
+	if x != nil {
+		return x.DelayBasedBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetLossBoundBps() uint64 {
+	if x != nil {
+		return x.LossBoundBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetRembBps() uint64 {
+	if x != nil {
+		return x.RembBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetAckedBps() uint64 {
+	if x != nil {
+		return x.AckedBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetSentBps() uint64 {
+	if x != nil {
+		return x.SentBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetAllocatedBps() uint64 {
+	if x != nil {
+		return x.AllocatedBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetWantedBps() uint64 {
+	if x != nil {
+		return x.WantedBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetRttMs() uint32 {
+	if x != nil {
+		return x.RttMs
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetLoss() float32 {
+	if x != nil {
+		return x.Loss
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetUsage() string {
+	if x != nil {
+		return x.Usage
+	}
+	return ""
+}
+
+func (x *CongestionStats) GetPausedSlots() uint32 {
+	if x != nil {
+		return x.PausedSlots
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetFeedbackMessages() uint64 {
+	if x != nil {
+		return x.FeedbackMessages
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetProbes() uint64 {
+	if x != nil {
+		return x.Probes
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetProbesConfirmed() uint64 {
+	if x != nil {
+		return x.ProbesConfirmed
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetProbesFailed() uint64 {
+	if x != nil {
+		return x.ProbesFailed
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetLastProbeBps() uint64 {
+	if x != nil {
+		return x.LastProbeBps
+	}
+	return 0
+}
+
 // Track is one published media track.
 type Track struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1217,7 +1416,7 @@ type Track struct {
 
 func (x *Track) Reset() {
 	*x = Track{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[13]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1428,7 @@ func (x *Track) String() string {
 func (*Track) ProtoMessage() {}
 
 func (x *Track) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[13]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1441,7 @@ func (x *Track) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Track.ProtoReflect.Descriptor instead.
 func (*Track) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{13}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Track) GetTrackId() string {
@@ -1319,7 +1518,7 @@ type Layer struct {
 
 func (x *Layer) Reset() {
 	*x = Layer{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1530,7 @@ func (x *Layer) String() string {
 func (*Layer) ProtoMessage() {}
 
 func (x *Layer) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[14]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1543,7 @@ func (x *Layer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Layer.ProtoReflect.Descriptor instead.
 func (*Layer) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{14}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Layer) GetIndex() uint32 {
@@ -1412,7 +1611,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1424,7 +1623,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[15]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1437,7 +1636,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{15}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JoinRequest) GetRoomId() string {
@@ -1496,7 +1695,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1707,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[16]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1720,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{16}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *JoinResponse) GetConnectionId() string {
@@ -1555,7 +1754,7 @@ type RoapRequest struct {
 
 func (x *RoapRequest) Reset() {
 	*x = RoapRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1766,7 @@ func (x *RoapRequest) String() string {
 func (*RoapRequest) ProtoMessage() {}
 
 func (x *RoapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[17]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1779,7 @@ func (x *RoapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapRequest.ProtoReflect.Descriptor instead.
 func (*RoapRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{17}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RoapRequest) GetConnectionId() string {
@@ -1608,7 +1807,7 @@ type RoapResponse struct {
 
 func (x *RoapResponse) Reset() {
 	*x = RoapResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1819,7 @@ func (x *RoapResponse) String() string {
 func (*RoapResponse) ProtoMessage() {}
 
 func (x *RoapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[18]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1832,7 @@ func (x *RoapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapResponse.ProtoReflect.Descriptor instead.
 func (*RoapResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{18}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RoapResponse) GetReply() *RoapMessage {
@@ -1652,7 +1851,7 @@ type LeaveRequest struct {
 
 func (x *LeaveRequest) Reset() {
 	*x = LeaveRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1863,7 @@ func (x *LeaveRequest) String() string {
 func (*LeaveRequest) ProtoMessage() {}
 
 func (x *LeaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[19]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1876,7 @@ func (x *LeaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveRequest.ProtoReflect.Descriptor instead.
 func (*LeaveRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{19}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LeaveRequest) GetConnectionId() string {
@@ -1695,7 +1894,7 @@ type LeaveResponse struct {
 
 func (x *LeaveResponse) Reset() {
 	*x = LeaveResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1707,7 +1906,7 @@ func (x *LeaveResponse) String() string {
 func (*LeaveResponse) ProtoMessage() {}
 
 func (x *LeaveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[20]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1720,7 +1919,7 @@ func (x *LeaveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveResponse.ProtoReflect.Descriptor instead.
 func (*LeaveResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{20}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{21}
 }
 
 type RemoveParticipantRequest struct {
@@ -1734,7 +1933,7 @@ type RemoveParticipantRequest struct {
 
 func (x *RemoveParticipantRequest) Reset() {
 	*x = RemoveParticipantRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1945,7 @@ func (x *RemoveParticipantRequest) String() string {
 func (*RemoveParticipantRequest) ProtoMessage() {}
 
 func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[21]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1958,7 @@ func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{21}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RemoveParticipantRequest) GetRoomId() string {
@@ -1793,7 +1992,7 @@ type RemoveParticipantResponse struct {
 
 func (x *RemoveParticipantResponse) Reset() {
 	*x = RemoveParticipantResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +2004,7 @@ func (x *RemoveParticipantResponse) String() string {
 func (*RemoveParticipantResponse) ProtoMessage() {}
 
 func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[22]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +2017,7 @@ func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{22}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RemoveParticipantResponse) GetConnections() uint32 {
@@ -1840,7 +2039,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +2051,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[23]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +2064,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{23}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EventsRequest) GetRoomId() string {
@@ -1914,7 +2113,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2125,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[24]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2138,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{24}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -2227,7 +2426,7 @@ type NodeDraining struct {
 
 func (x *NodeDraining) Reset() {
 	*x = NodeDraining{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2438,7 @@ func (x *NodeDraining) String() string {
 func (*NodeDraining) ProtoMessage() {}
 
 func (x *NodeDraining) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[25]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2451,7 @@ func (x *NodeDraining) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDraining.ProtoReflect.Descriptor instead.
 func (*NodeDraining) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{25}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NodeDraining) GetNodeId() string {
@@ -2283,7 +2482,7 @@ type SlotStatusChanged struct {
 
 func (x *SlotStatusChanged) Reset() {
 	*x = SlotStatusChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2295,7 +2494,7 @@ func (x *SlotStatusChanged) String() string {
 func (*SlotStatusChanged) ProtoMessage() {}
 
 func (x *SlotStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[26]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2308,7 +2507,7 @@ func (x *SlotStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotStatusChanged.ProtoReflect.Descriptor instead.
 func (*SlotStatusChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{26}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SlotStatusChanged) GetConnectionId() string {
@@ -2346,7 +2545,7 @@ type SlotStatus struct {
 
 func (x *SlotStatus) Reset() {
 	*x = SlotStatus{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2557,7 @@ func (x *SlotStatus) String() string {
 func (*SlotStatus) ProtoMessage() {}
 
 func (x *SlotStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[27]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2570,7 @@ func (x *SlotStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotStatus.ProtoReflect.Descriptor instead.
 func (*SlotStatus) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{27}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SlotStatus) GetMid() string {
@@ -2413,7 +2612,7 @@ type ActiveSpeakers struct {
 
 func (x *ActiveSpeakers) Reset() {
 	*x = ActiveSpeakers{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2624,7 @@ func (x *ActiveSpeakers) String() string {
 func (*ActiveSpeakers) ProtoMessage() {}
 
 func (x *ActiveSpeakers) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[28]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2637,7 @@ func (x *ActiveSpeakers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveSpeakers.ProtoReflect.Descriptor instead.
 func (*ActiveSpeakers) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{28}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ActiveSpeakers) GetSourceIds() []uint32 {
@@ -2461,7 +2660,7 @@ type LayersNeeded struct {
 
 func (x *LayersNeeded) Reset() {
 	*x = LayersNeeded{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +2672,7 @@ func (x *LayersNeeded) String() string {
 func (*LayersNeeded) ProtoMessage() {}
 
 func (x *LayersNeeded) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[29]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +2685,7 @@ func (x *LayersNeeded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayersNeeded.ProtoReflect.Descriptor instead.
 func (*LayersNeeded) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{29}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LayersNeeded) GetConnectionId() string {
@@ -2525,7 +2724,7 @@ type MuteChanged struct {
 
 func (x *MuteChanged) Reset() {
 	*x = MuteChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2537,7 +2736,7 @@ func (x *MuteChanged) String() string {
 func (*MuteChanged) ProtoMessage() {}
 
 func (x *MuteChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[30]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2550,7 +2749,7 @@ func (x *MuteChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteChanged.ProtoReflect.Descriptor instead.
 func (*MuteChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{30}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MuteChanged) GetParticipantId() string {
@@ -2599,7 +2798,7 @@ type HoldChanged struct {
 
 func (x *HoldChanged) Reset() {
 	*x = HoldChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2611,7 +2810,7 @@ func (x *HoldChanged) String() string {
 func (*HoldChanged) ProtoMessage() {}
 
 func (x *HoldChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[31]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2624,7 +2823,7 @@ func (x *HoldChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldChanged.ProtoReflect.Descriptor instead.
 func (*HoldChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{31}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *HoldChanged) GetParticipantId() string {
@@ -2659,7 +2858,7 @@ type FloorChanged struct {
 
 func (x *FloorChanged) Reset() {
 	*x = FloorChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2671,7 +2870,7 @@ func (x *FloorChanged) String() string {
 func (*FloorChanged) ProtoMessage() {}
 
 func (x *FloorChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[32]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2684,7 +2883,7 @@ func (x *FloorChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorChanged.ProtoReflect.Descriptor instead.
 func (*FloorChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{32}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FloorChanged) GetParticipantId() string {
@@ -2715,7 +2914,7 @@ type MediaRequest struct {
 
 func (x *MediaRequest) Reset() {
 	*x = MediaRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2727,7 +2926,7 @@ func (x *MediaRequest) String() string {
 func (*MediaRequest) ProtoMessage() {}
 
 func (x *MediaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[33]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2740,7 +2939,7 @@ func (x *MediaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequest.ProtoReflect.Descriptor instead.
 func (*MediaRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{33}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *MediaRequest) GetConnectionId() string {
@@ -2790,7 +2989,7 @@ type MediaRequestEntry struct {
 
 func (x *MediaRequestEntry) Reset() {
 	*x = MediaRequestEntry{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2802,7 +3001,7 @@ func (x *MediaRequestEntry) String() string {
 func (*MediaRequestEntry) ProtoMessage() {}
 
 func (x *MediaRequestEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[34]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2815,7 +3014,7 @@ func (x *MediaRequestEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequestEntry.ProtoReflect.Descriptor instead.
 func (*MediaRequestEntry) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{34}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *MediaRequestEntry) GetPolicy() isMediaRequestEntry_Policy {
@@ -2894,7 +3093,7 @@ type ActiveSpeakerPolicy struct {
 
 func (x *ActiveSpeakerPolicy) Reset() {
 	*x = ActiveSpeakerPolicy{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3105,7 @@ func (x *ActiveSpeakerPolicy) String() string {
 func (*ActiveSpeakerPolicy) ProtoMessage() {}
 
 func (x *ActiveSpeakerPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[35]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3118,7 @@ func (x *ActiveSpeakerPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActiveSpeakerPolicy.ProtoReflect.Descriptor instead.
 func (*ActiveSpeakerPolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{35}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ActiveSpeakerPolicy) GetPriority() uint32 {
@@ -2952,7 +3151,7 @@ type ReceiverSelectedPolicy struct {
 
 func (x *ReceiverSelectedPolicy) Reset() {
 	*x = ReceiverSelectedPolicy{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2964,7 +3163,7 @@ func (x *ReceiverSelectedPolicy) String() string {
 func (*ReceiverSelectedPolicy) ProtoMessage() {}
 
 func (x *ReceiverSelectedPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[36]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2977,7 +3176,7 @@ func (x *ReceiverSelectedPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiverSelectedPolicy.ProtoReflect.Descriptor instead.
 func (*ReceiverSelectedPolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{36}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReceiverSelectedPolicy) GetSourceId() uint32 {
@@ -3003,7 +3202,7 @@ type MediaLimits struct {
 
 func (x *MediaLimits) Reset() {
 	*x = MediaLimits{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3214,7 @@ func (x *MediaLimits) String() string {
 func (*MediaLimits) ProtoMessage() {}
 
 func (x *MediaLimits) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[37]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3227,7 @@ func (x *MediaLimits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaLimits.ProtoReflect.Descriptor instead.
 func (*MediaLimits) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{37}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *MediaLimits) GetMaxFs() uint32 {
@@ -3077,7 +3276,7 @@ type ReceiveCaps struct {
 
 func (x *ReceiveCaps) Reset() {
 	*x = ReceiveCaps{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3288,7 @@ func (x *ReceiveCaps) String() string {
 func (*ReceiveCaps) ProtoMessage() {}
 
 func (x *ReceiveCaps) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[38]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3301,7 @@ func (x *ReceiveCaps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveCaps.ProtoReflect.Descriptor instead.
 func (*ReceiveCaps) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{38}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReceiveCaps) GetTotalKbps() uint32 {
@@ -3138,7 +3337,7 @@ type MediaRequestAck struct {
 
 func (x *MediaRequestAck) Reset() {
 	*x = MediaRequestAck{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3150,7 +3349,7 @@ func (x *MediaRequestAck) String() string {
 func (*MediaRequestAck) ProtoMessage() {}
 
 func (x *MediaRequestAck) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[39]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3163,7 +3362,7 @@ func (x *MediaRequestAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MediaRequestAck.ProtoReflect.Descriptor instead.
 func (*MediaRequestAck) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{39}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MediaRequestAck) GetSeq() uint64 {
@@ -3203,7 +3402,7 @@ type SetMuteRequest struct {
 
 func (x *SetMuteRequest) Reset() {
 	*x = SetMuteRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3215,7 +3414,7 @@ func (x *SetMuteRequest) String() string {
 func (*SetMuteRequest) ProtoMessage() {}
 
 func (x *SetMuteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[40]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3228,7 +3427,7 @@ func (x *SetMuteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMuteRequest.ProtoReflect.Descriptor instead.
 func (*SetMuteRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{40}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SetMuteRequest) GetRoomId() string {
@@ -3281,7 +3480,7 @@ type SetMuteResponse struct {
 
 func (x *SetMuteResponse) Reset() {
 	*x = SetMuteResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3293,7 +3492,7 @@ func (x *SetMuteResponse) String() string {
 func (*SetMuteResponse) ProtoMessage() {}
 
 func (x *SetMuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[41]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3306,7 +3505,7 @@ func (x *SetMuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMuteResponse.ProtoReflect.Descriptor instead.
 func (*SetMuteResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{41}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{42}
 }
 
 type SetHoldRequest struct {
@@ -3319,7 +3518,7 @@ type SetHoldRequest struct {
 
 func (x *SetHoldRequest) Reset() {
 	*x = SetHoldRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3530,7 @@ func (x *SetHoldRequest) String() string {
 func (*SetHoldRequest) ProtoMessage() {}
 
 func (x *SetHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[42]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3543,7 @@ func (x *SetHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetHoldRequest.ProtoReflect.Descriptor instead.
 func (*SetHoldRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{42}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SetHoldRequest) GetConnectionId() string {
@@ -3369,7 +3568,7 @@ type SetHoldResponse struct {
 
 func (x *SetHoldResponse) Reset() {
 	*x = SetHoldResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3381,7 +3580,7 @@ func (x *SetHoldResponse) String() string {
 func (*SetHoldResponse) ProtoMessage() {}
 
 func (x *SetHoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[43]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3394,7 +3593,7 @@ func (x *SetHoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetHoldResponse.ProtoReflect.Descriptor instead.
 func (*SetHoldResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{43}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{44}
 }
 
 // UpdateMediaRequest changes only the fields that are set.
@@ -3413,7 +3612,7 @@ type UpdateMediaRequest struct {
 
 func (x *UpdateMediaRequest) Reset() {
 	*x = UpdateMediaRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3425,7 +3624,7 @@ func (x *UpdateMediaRequest) String() string {
 func (*UpdateMediaRequest) ProtoMessage() {}
 
 func (x *UpdateMediaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[44]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3438,7 +3637,7 @@ func (x *UpdateMediaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMediaRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMediaRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{44}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *UpdateMediaRequest) GetConnectionId() string {
@@ -3498,7 +3697,7 @@ type UpdateMediaResponse struct {
 
 func (x *UpdateMediaResponse) Reset() {
 	*x = UpdateMediaResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3510,7 +3709,7 @@ func (x *UpdateMediaResponse) String() string {
 func (*UpdateMediaResponse) ProtoMessage() {}
 
 func (x *UpdateMediaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[45]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3523,7 +3722,7 @@ func (x *UpdateMediaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMediaResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMediaResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{45}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{46}
 }
 
 type GrantFloorRequest struct {
@@ -3536,7 +3735,7 @@ type GrantFloorRequest struct {
 
 func (x *GrantFloorRequest) Reset() {
 	*x = GrantFloorRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3548,7 +3747,7 @@ func (x *GrantFloorRequest) String() string {
 func (*GrantFloorRequest) ProtoMessage() {}
 
 func (x *GrantFloorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[46]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3561,7 +3760,7 @@ func (x *GrantFloorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantFloorRequest.ProtoReflect.Descriptor instead.
 func (*GrantFloorRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{46}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GrantFloorRequest) GetRoomId() string {
@@ -3589,7 +3788,7 @@ type ReleaseFloorRequest struct {
 
 func (x *ReleaseFloorRequest) Reset() {
 	*x = ReleaseFloorRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3601,7 +3800,7 @@ func (x *ReleaseFloorRequest) String() string {
 func (*ReleaseFloorRequest) ProtoMessage() {}
 
 func (x *ReleaseFloorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[47]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3614,7 +3813,7 @@ func (x *ReleaseFloorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseFloorRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseFloorRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{47}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReleaseFloorRequest) GetRoomId() string {
@@ -3641,7 +3840,7 @@ type FloorResponse struct {
 
 func (x *FloorResponse) Reset() {
 	*x = FloorResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +3852,7 @@ func (x *FloorResponse) String() string {
 func (*FloorResponse) ProtoMessage() {}
 
 func (x *FloorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[48]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +3865,7 @@ func (x *FloorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FloorResponse.ProtoReflect.Descriptor instead.
 func (*FloorResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{48}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *FloorResponse) GetParticipantId() string {
@@ -3687,7 +3886,7 @@ type ParticipantJoined struct {
 
 func (x *ParticipantJoined) Reset() {
 	*x = ParticipantJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3699,7 +3898,7 @@ func (x *ParticipantJoined) String() string {
 func (*ParticipantJoined) ProtoMessage() {}
 
 func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[49]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3712,7 +3911,7 @@ func (x *ParticipantJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantJoined.ProtoReflect.Descriptor instead.
 func (*ParticipantJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{49}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ParticipantJoined) GetParticipantId() string {
@@ -3740,7 +3939,7 @@ type ParticipantLeft struct {
 
 func (x *ParticipantLeft) Reset() {
 	*x = ParticipantLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3752,7 +3951,7 @@ func (x *ParticipantLeft) String() string {
 func (*ParticipantLeft) ProtoMessage() {}
 
 func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[50]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3765,7 +3964,7 @@ func (x *ParticipantLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantLeft.ProtoReflect.Descriptor instead.
 func (*ParticipantLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{50}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ParticipantLeft) GetParticipantId() string {
@@ -3794,7 +3993,7 @@ type DeviceJoined struct {
 
 func (x *DeviceJoined) Reset() {
 	*x = DeviceJoined{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3806,7 +4005,7 @@ func (x *DeviceJoined) String() string {
 func (*DeviceJoined) ProtoMessage() {}
 
 func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[51]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3819,7 +4018,7 @@ func (x *DeviceJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceJoined.ProtoReflect.Descriptor instead.
 func (*DeviceJoined) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{51}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DeviceJoined) GetParticipantId() string {
@@ -3856,7 +4055,7 @@ type DeviceLeft struct {
 
 func (x *DeviceLeft) Reset() {
 	*x = DeviceLeft{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3868,7 +4067,7 @@ func (x *DeviceLeft) String() string {
 func (*DeviceLeft) ProtoMessage() {}
 
 func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[52]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3881,7 +4080,7 @@ func (x *DeviceLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceLeft.ProtoReflect.Descriptor instead.
 func (*DeviceLeft) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{52}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeviceLeft) GetParticipantId() string {
@@ -3924,7 +4123,7 @@ type TrackPublished struct {
 
 func (x *TrackPublished) Reset() {
 	*x = TrackPublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3936,7 +4135,7 @@ func (x *TrackPublished) String() string {
 func (*TrackPublished) ProtoMessage() {}
 
 func (x *TrackPublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[53]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3949,7 +4148,7 @@ func (x *TrackPublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackPublished.ProtoReflect.Descriptor instead.
 func (*TrackPublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{53}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TrackPublished) GetParticipantId() string {
@@ -3992,7 +4191,7 @@ type TrackUnpublished struct {
 
 func (x *TrackUnpublished) Reset() {
 	*x = TrackUnpublished{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4004,7 +4203,7 @@ func (x *TrackUnpublished) String() string {
 func (*TrackUnpublished) ProtoMessage() {}
 
 func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[54]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4017,7 +4216,7 @@ func (x *TrackUnpublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackUnpublished.ProtoReflect.Descriptor instead.
 func (*TrackUnpublished) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{54}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *TrackUnpublished) GetParticipantId() string {
@@ -4060,7 +4259,7 @@ type ConnectionStateChanged struct {
 
 func (x *ConnectionStateChanged) Reset() {
 	*x = ConnectionStateChanged{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4072,7 +4271,7 @@ func (x *ConnectionStateChanged) String() string {
 func (*ConnectionStateChanged) ProtoMessage() {}
 
 func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[55]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4085,7 +4284,7 @@ func (x *ConnectionStateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionStateChanged.ProtoReflect.Descriptor instead.
 func (*ConnectionStateChanged) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{55}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ConnectionStateChanged) GetParticipantId() string {
@@ -4128,7 +4327,7 @@ type RoapOutbound struct {
 
 func (x *RoapOutbound) Reset() {
 	*x = RoapOutbound{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4140,7 +4339,7 @@ func (x *RoapOutbound) String() string {
 func (*RoapOutbound) ProtoMessage() {}
 
 func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[56]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4153,7 +4352,7 @@ func (x *RoapOutbound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoapOutbound.ProtoReflect.Descriptor instead.
 func (*RoapOutbound) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{56}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RoapOutbound) GetConnectionId() string {
@@ -4179,7 +4378,7 @@ type RoomClosed struct {
 
 func (x *RoomClosed) Reset() {
 	*x = RoomClosed{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4191,7 +4390,7 @@ func (x *RoomClosed) String() string {
 func (*RoomClosed) ProtoMessage() {}
 
 func (x *RoomClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[57]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4204,7 +4403,7 @@ func (x *RoomClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomClosed.ProtoReflect.Descriptor instead.
 func (*RoomClosed) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{57}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RoomClosed) GetReason() string {
@@ -4222,7 +4421,7 @@ type GetNodeInfoRequest struct {
 
 func (x *GetNodeInfoRequest) Reset() {
 	*x = GetNodeInfoRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4234,7 +4433,7 @@ func (x *GetNodeInfoRequest) String() string {
 func (*GetNodeInfoRequest) ProtoMessage() {}
 
 func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[58]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4247,7 +4446,7 @@ func (x *GetNodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{58}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{59}
 }
 
 // NodeInfo is the node's load, for placement decisions.
@@ -4275,7 +4474,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4287,7 +4486,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[59]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4300,7 +4499,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{59}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *NodeInfo) GetNodeId() string {
@@ -4409,7 +4608,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4421,7 +4620,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[60]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4434,7 +4633,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{60}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{61}
 }
 
 type DrainResponse struct {
@@ -4447,7 +4646,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4459,7 +4658,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_medianode_proto_msgTypes[61]
+	mi := &file_switchyard_v1_medianode_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4472,7 +4671,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{61}
+	return file_switchyard_v1_medianode_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DrainResponse) GetDraining() bool {
@@ -4537,7 +4736,7 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\vParticipant\x12%\n" +
 	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12/\n" +
-	"\adevices\x18\x03 \x03(\v2\x15.switchyard.v1.DeviceR\adevices\"\xb3\x02\n" +
+	"\adevices\x18\x03 \x03(\v2\x15.switchyard.v1.DeviceR\adevices\"\xf3\x02\n" +
 	"\x06Device\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12#\n" +
 	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x124\n" +
@@ -4545,7 +4744,30 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x10published_tracks\x18\x04 \x03(\v2\x14.switchyard.v1.TrackR\x0fpublishedTracks\x12+\n" +
 	"\x11subscribed_tracks\x18\x05 \x01(\rR\x10subscribedTracks\x12/\n" +
 	"\x05slots\x18\x06 \x03(\v2\x19.switchyard.v1.SlotStatusR\x05slots\x12\x12\n" +
-	"\x04held\x18\a \x01(\bR\x04held\"\x97\x02\n" +
+	"\x04held\x18\a \x01(\bR\x04held\x12>\n" +
+	"\n" +
+	"congestion\x18\b \x01(\v2\x1e.switchyard.v1.CongestionStatsR\n" +
+	"congestion\"\xb8\x04\n" +
+	"\x0fCongestionStats\x12!\n" +
+	"\festimate_bps\x18\x01 \x01(\x04R\vestimateBps\x12&\n" +
+	"\x0fdelay_based_bps\x18\x02 \x01(\x04R\rdelayBasedBps\x12$\n" +
+	"\x0eloss_bound_bps\x18\x03 \x01(\x04R\flossBoundBps\x12\x19\n" +
+	"\bremb_bps\x18\x04 \x01(\x04R\arembBps\x12\x1b\n" +
+	"\tacked_bps\x18\x05 \x01(\x04R\backedBps\x12\x19\n" +
+	"\bsent_bps\x18\x06 \x01(\x04R\asentBps\x12#\n" +
+	"\rallocated_bps\x18\a \x01(\x04R\fallocatedBps\x12\x1d\n" +
+	"\n" +
+	"wanted_bps\x18\b \x01(\x04R\twantedBps\x12\x15\n" +
+	"\x06rtt_ms\x18\t \x01(\rR\x05rttMs\x12\x12\n" +
+	"\x04loss\x18\n" +
+	" \x01(\x02R\x04loss\x12\x14\n" +
+	"\x05usage\x18\v \x01(\tR\x05usage\x12!\n" +
+	"\fpaused_slots\x18\f \x01(\rR\vpausedSlots\x12+\n" +
+	"\x11feedback_messages\x18\r \x01(\x04R\x10feedbackMessages\x12\x16\n" +
+	"\x06probes\x18\x0e \x01(\x04R\x06probes\x12)\n" +
+	"\x10probes_confirmed\x18\x0f \x01(\x04R\x0fprobesConfirmed\x12#\n" +
+	"\rprobes_failed\x18\x10 \x01(\x04R\fprobesFailed\x12$\n" +
+	"\x0elast_probe_bps\x18\x11 \x01(\x04R\flastProbeBps\"\x97\x02\n" +
 	"\x05Track\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x12\x1b\n" +
@@ -4864,7 +5086,7 @@ func file_switchyard_v1_medianode_proto_rawDescGZIP() []byte {
 }
 
 var file_switchyard_v1_medianode_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_switchyard_v1_medianode_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_switchyard_v1_medianode_proto_goTypes = []any{
 	(RoapMessageType)(0),              // 0: switchyard.v1.RoapMessageType
 	(RoapErrorType)(0),                // 1: switchyard.v1.RoapErrorType
@@ -4886,55 +5108,56 @@ var file_switchyard_v1_medianode_proto_goTypes = []any{
 	(*RoomSummary)(nil),               // 17: switchyard.v1.RoomSummary
 	(*Participant)(nil),               // 18: switchyard.v1.Participant
 	(*Device)(nil),                    // 19: switchyard.v1.Device
-	(*Track)(nil),                     // 20: switchyard.v1.Track
-	(*Layer)(nil),                     // 21: switchyard.v1.Layer
-	(*JoinRequest)(nil),               // 22: switchyard.v1.JoinRequest
-	(*JoinResponse)(nil),              // 23: switchyard.v1.JoinResponse
-	(*RoapRequest)(nil),               // 24: switchyard.v1.RoapRequest
-	(*RoapResponse)(nil),              // 25: switchyard.v1.RoapResponse
-	(*LeaveRequest)(nil),              // 26: switchyard.v1.LeaveRequest
-	(*LeaveResponse)(nil),             // 27: switchyard.v1.LeaveResponse
-	(*RemoveParticipantRequest)(nil),  // 28: switchyard.v1.RemoveParticipantRequest
-	(*RemoveParticipantResponse)(nil), // 29: switchyard.v1.RemoveParticipantResponse
-	(*EventsRequest)(nil),             // 30: switchyard.v1.EventsRequest
-	(*Event)(nil),                     // 31: switchyard.v1.Event
-	(*NodeDraining)(nil),              // 32: switchyard.v1.NodeDraining
-	(*SlotStatusChanged)(nil),         // 33: switchyard.v1.SlotStatusChanged
-	(*SlotStatus)(nil),                // 34: switchyard.v1.SlotStatus
-	(*ActiveSpeakers)(nil),            // 35: switchyard.v1.ActiveSpeakers
-	(*LayersNeeded)(nil),              // 36: switchyard.v1.LayersNeeded
-	(*MuteChanged)(nil),               // 37: switchyard.v1.MuteChanged
-	(*HoldChanged)(nil),               // 38: switchyard.v1.HoldChanged
-	(*FloorChanged)(nil),              // 39: switchyard.v1.FloorChanged
-	(*MediaRequest)(nil),              // 40: switchyard.v1.MediaRequest
-	(*MediaRequestEntry)(nil),         // 41: switchyard.v1.MediaRequestEntry
-	(*ActiveSpeakerPolicy)(nil),       // 42: switchyard.v1.ActiveSpeakerPolicy
-	(*ReceiverSelectedPolicy)(nil),    // 43: switchyard.v1.ReceiverSelectedPolicy
-	(*MediaLimits)(nil),               // 44: switchyard.v1.MediaLimits
-	(*ReceiveCaps)(nil),               // 45: switchyard.v1.ReceiveCaps
-	(*MediaRequestAck)(nil),           // 46: switchyard.v1.MediaRequestAck
-	(*SetMuteRequest)(nil),            // 47: switchyard.v1.SetMuteRequest
-	(*SetMuteResponse)(nil),           // 48: switchyard.v1.SetMuteResponse
-	(*SetHoldRequest)(nil),            // 49: switchyard.v1.SetHoldRequest
-	(*SetHoldResponse)(nil),           // 50: switchyard.v1.SetHoldResponse
-	(*UpdateMediaRequest)(nil),        // 51: switchyard.v1.UpdateMediaRequest
-	(*UpdateMediaResponse)(nil),       // 52: switchyard.v1.UpdateMediaResponse
-	(*GrantFloorRequest)(nil),         // 53: switchyard.v1.GrantFloorRequest
-	(*ReleaseFloorRequest)(nil),       // 54: switchyard.v1.ReleaseFloorRequest
-	(*FloorResponse)(nil),             // 55: switchyard.v1.FloorResponse
-	(*ParticipantJoined)(nil),         // 56: switchyard.v1.ParticipantJoined
-	(*ParticipantLeft)(nil),           // 57: switchyard.v1.ParticipantLeft
-	(*DeviceJoined)(nil),              // 58: switchyard.v1.DeviceJoined
-	(*DeviceLeft)(nil),                // 59: switchyard.v1.DeviceLeft
-	(*TrackPublished)(nil),            // 60: switchyard.v1.TrackPublished
-	(*TrackUnpublished)(nil),          // 61: switchyard.v1.TrackUnpublished
-	(*ConnectionStateChanged)(nil),    // 62: switchyard.v1.ConnectionStateChanged
-	(*RoapOutbound)(nil),              // 63: switchyard.v1.RoapOutbound
-	(*RoomClosed)(nil),                // 64: switchyard.v1.RoomClosed
-	(*GetNodeInfoRequest)(nil),        // 65: switchyard.v1.GetNodeInfoRequest
-	(*NodeInfo)(nil),                  // 66: switchyard.v1.NodeInfo
-	(*DrainRequest)(nil),              // 67: switchyard.v1.DrainRequest
-	(*DrainResponse)(nil),             // 68: switchyard.v1.DrainResponse
+	(*CongestionStats)(nil),           // 20: switchyard.v1.CongestionStats
+	(*Track)(nil),                     // 21: switchyard.v1.Track
+	(*Layer)(nil),                     // 22: switchyard.v1.Layer
+	(*JoinRequest)(nil),               // 23: switchyard.v1.JoinRequest
+	(*JoinResponse)(nil),              // 24: switchyard.v1.JoinResponse
+	(*RoapRequest)(nil),               // 25: switchyard.v1.RoapRequest
+	(*RoapResponse)(nil),              // 26: switchyard.v1.RoapResponse
+	(*LeaveRequest)(nil),              // 27: switchyard.v1.LeaveRequest
+	(*LeaveResponse)(nil),             // 28: switchyard.v1.LeaveResponse
+	(*RemoveParticipantRequest)(nil),  // 29: switchyard.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil), // 30: switchyard.v1.RemoveParticipantResponse
+	(*EventsRequest)(nil),             // 31: switchyard.v1.EventsRequest
+	(*Event)(nil),                     // 32: switchyard.v1.Event
+	(*NodeDraining)(nil),              // 33: switchyard.v1.NodeDraining
+	(*SlotStatusChanged)(nil),         // 34: switchyard.v1.SlotStatusChanged
+	(*SlotStatus)(nil),                // 35: switchyard.v1.SlotStatus
+	(*ActiveSpeakers)(nil),            // 36: switchyard.v1.ActiveSpeakers
+	(*LayersNeeded)(nil),              // 37: switchyard.v1.LayersNeeded
+	(*MuteChanged)(nil),               // 38: switchyard.v1.MuteChanged
+	(*HoldChanged)(nil),               // 39: switchyard.v1.HoldChanged
+	(*FloorChanged)(nil),              // 40: switchyard.v1.FloorChanged
+	(*MediaRequest)(nil),              // 41: switchyard.v1.MediaRequest
+	(*MediaRequestEntry)(nil),         // 42: switchyard.v1.MediaRequestEntry
+	(*ActiveSpeakerPolicy)(nil),       // 43: switchyard.v1.ActiveSpeakerPolicy
+	(*ReceiverSelectedPolicy)(nil),    // 44: switchyard.v1.ReceiverSelectedPolicy
+	(*MediaLimits)(nil),               // 45: switchyard.v1.MediaLimits
+	(*ReceiveCaps)(nil),               // 46: switchyard.v1.ReceiveCaps
+	(*MediaRequestAck)(nil),           // 47: switchyard.v1.MediaRequestAck
+	(*SetMuteRequest)(nil),            // 48: switchyard.v1.SetMuteRequest
+	(*SetMuteResponse)(nil),           // 49: switchyard.v1.SetMuteResponse
+	(*SetHoldRequest)(nil),            // 50: switchyard.v1.SetHoldRequest
+	(*SetHoldResponse)(nil),           // 51: switchyard.v1.SetHoldResponse
+	(*UpdateMediaRequest)(nil),        // 52: switchyard.v1.UpdateMediaRequest
+	(*UpdateMediaResponse)(nil),       // 53: switchyard.v1.UpdateMediaResponse
+	(*GrantFloorRequest)(nil),         // 54: switchyard.v1.GrantFloorRequest
+	(*ReleaseFloorRequest)(nil),       // 55: switchyard.v1.ReleaseFloorRequest
+	(*FloorResponse)(nil),             // 56: switchyard.v1.FloorResponse
+	(*ParticipantJoined)(nil),         // 57: switchyard.v1.ParticipantJoined
+	(*ParticipantLeft)(nil),           // 58: switchyard.v1.ParticipantLeft
+	(*DeviceJoined)(nil),              // 59: switchyard.v1.DeviceJoined
+	(*DeviceLeft)(nil),                // 60: switchyard.v1.DeviceLeft
+	(*TrackPublished)(nil),            // 61: switchyard.v1.TrackPublished
+	(*TrackUnpublished)(nil),          // 62: switchyard.v1.TrackUnpublished
+	(*ConnectionStateChanged)(nil),    // 63: switchyard.v1.ConnectionStateChanged
+	(*RoapOutbound)(nil),              // 64: switchyard.v1.RoapOutbound
+	(*RoomClosed)(nil),                // 65: switchyard.v1.RoomClosed
+	(*GetNodeInfoRequest)(nil),        // 66: switchyard.v1.GetNodeInfoRequest
+	(*NodeInfo)(nil),                  // 67: switchyard.v1.NodeInfo
+	(*DrainRequest)(nil),              // 68: switchyard.v1.DrainRequest
+	(*DrainResponse)(nil),             // 69: switchyard.v1.DrainResponse
 }
 var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	0,  // 0: switchyard.v1.RoapMessage.message_type:type_name -> switchyard.v1.RoapMessageType
@@ -4947,87 +5170,88 @@ var file_switchyard_v1_medianode_proto_depIdxs = []int32{
 	8,  // 7: switchyard.v1.RoomSummary.options:type_name -> switchyard.v1.RoomOptions
 	19, // 8: switchyard.v1.Participant.devices:type_name -> switchyard.v1.Device
 	4,  // 9: switchyard.v1.Device.state:type_name -> switchyard.v1.ConnectionState
-	20, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
-	34, // 11: switchyard.v1.Device.slots:type_name -> switchyard.v1.SlotStatus
-	2,  // 12: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 13: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
-	21, // 14: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
-	7,  // 15: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
-	5,  // 16: switchyard.v1.JoinRequest.subscribe_mode:type_name -> switchyard.v1.SubscribeMode
-	7,  // 17: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
-	7,  // 18: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
-	7,  // 19: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
-	56, // 20: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
-	57, // 21: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
-	58, // 22: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
-	59, // 23: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
-	60, // 24: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
-	61, // 25: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
-	62, // 26: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
-	63, // 27: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
-	64, // 28: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
-	33, // 29: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
-	35, // 30: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
-	36, // 31: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
-	37, // 32: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
-	38, // 33: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
-	39, // 34: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
-	32, // 35: switchyard.v1.Event.node_draining:type_name -> switchyard.v1.NodeDraining
-	34, // 36: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
-	6,  // 37: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
-	2,  // 38: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 39: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
-	41, // 40: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
-	45, // 41: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
-	42, // 42: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
-	43, // 43: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
-	44, // 44: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
-	3,  // 45: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
-	34, // 46: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
-	2,  // 47: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
-	3,  // 48: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
-	20, // 49: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
-	4,  // 50: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
-	7,  // 51: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
-	9,  // 52: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
-	11, // 53: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
-	13, // 54: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
-	15, // 55: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
-	22, // 56: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
-	24, // 57: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
-	26, // 58: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
-	28, // 59: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
-	30, // 60: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
-	40, // 61: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
-	47, // 62: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
-	49, // 63: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
-	51, // 64: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
-	53, // 65: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
-	54, // 66: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
-	65, // 67: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
-	67, // 68: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
-	10, // 69: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
-	12, // 70: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
-	14, // 71: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
-	16, // 72: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
-	23, // 73: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
-	25, // 74: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
-	27, // 75: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
-	29, // 76: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
-	31, // 77: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
-	46, // 78: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
-	48, // 79: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
-	50, // 80: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
-	52, // 81: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
-	55, // 82: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
-	55, // 83: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
-	66, // 84: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
-	68, // 85: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
-	69, // [69:86] is the sub-list for method output_type
-	52, // [52:69] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	21, // 10: switchyard.v1.Device.published_tracks:type_name -> switchyard.v1.Track
+	35, // 11: switchyard.v1.Device.slots:type_name -> switchyard.v1.SlotStatus
+	20, // 12: switchyard.v1.Device.congestion:type_name -> switchyard.v1.CongestionStats
+	2,  // 13: switchyard.v1.Track.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 14: switchyard.v1.Track.content:type_name -> switchyard.v1.MediaContent
+	22, // 15: switchyard.v1.Track.layers:type_name -> switchyard.v1.Layer
+	7,  // 16: switchyard.v1.JoinRequest.offer:type_name -> switchyard.v1.RoapMessage
+	5,  // 17: switchyard.v1.JoinRequest.subscribe_mode:type_name -> switchyard.v1.SubscribeMode
+	7,  // 18: switchyard.v1.JoinResponse.answer:type_name -> switchyard.v1.RoapMessage
+	7,  // 19: switchyard.v1.RoapRequest.message:type_name -> switchyard.v1.RoapMessage
+	7,  // 20: switchyard.v1.RoapResponse.reply:type_name -> switchyard.v1.RoapMessage
+	57, // 21: switchyard.v1.Event.participant_joined:type_name -> switchyard.v1.ParticipantJoined
+	58, // 22: switchyard.v1.Event.participant_left:type_name -> switchyard.v1.ParticipantLeft
+	59, // 23: switchyard.v1.Event.device_joined:type_name -> switchyard.v1.DeviceJoined
+	60, // 24: switchyard.v1.Event.device_left:type_name -> switchyard.v1.DeviceLeft
+	61, // 25: switchyard.v1.Event.track_published:type_name -> switchyard.v1.TrackPublished
+	62, // 26: switchyard.v1.Event.track_unpublished:type_name -> switchyard.v1.TrackUnpublished
+	63, // 27: switchyard.v1.Event.connection_state_changed:type_name -> switchyard.v1.ConnectionStateChanged
+	64, // 28: switchyard.v1.Event.roap:type_name -> switchyard.v1.RoapOutbound
+	65, // 29: switchyard.v1.Event.room_closed:type_name -> switchyard.v1.RoomClosed
+	34, // 30: switchyard.v1.Event.slot_status:type_name -> switchyard.v1.SlotStatusChanged
+	36, // 31: switchyard.v1.Event.active_speakers:type_name -> switchyard.v1.ActiveSpeakers
+	37, // 32: switchyard.v1.Event.layers_needed:type_name -> switchyard.v1.LayersNeeded
+	38, // 33: switchyard.v1.Event.mute_changed:type_name -> switchyard.v1.MuteChanged
+	39, // 34: switchyard.v1.Event.hold_changed:type_name -> switchyard.v1.HoldChanged
+	40, // 35: switchyard.v1.Event.floor_changed:type_name -> switchyard.v1.FloorChanged
+	33, // 36: switchyard.v1.Event.node_draining:type_name -> switchyard.v1.NodeDraining
+	35, // 37: switchyard.v1.SlotStatusChanged.slots:type_name -> switchyard.v1.SlotStatus
+	6,  // 38: switchyard.v1.SlotStatus.state:type_name -> switchyard.v1.SlotState
+	2,  // 39: switchyard.v1.MuteChanged.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 40: switchyard.v1.MuteChanged.content:type_name -> switchyard.v1.MediaContent
+	42, // 41: switchyard.v1.MediaRequest.requests:type_name -> switchyard.v1.MediaRequestEntry
+	46, // 42: switchyard.v1.MediaRequest.caps:type_name -> switchyard.v1.ReceiveCaps
+	43, // 43: switchyard.v1.MediaRequestEntry.active_speaker:type_name -> switchyard.v1.ActiveSpeakerPolicy
+	44, // 44: switchyard.v1.MediaRequestEntry.receiver_selected:type_name -> switchyard.v1.ReceiverSelectedPolicy
+	45, // 45: switchyard.v1.MediaRequestEntry.limits:type_name -> switchyard.v1.MediaLimits
+	3,  // 46: switchyard.v1.MediaRequestEntry.content:type_name -> switchyard.v1.MediaContent
+	35, // 47: switchyard.v1.MediaRequestAck.slots:type_name -> switchyard.v1.SlotStatus
+	2,  // 48: switchyard.v1.SetMuteRequest.kind:type_name -> switchyard.v1.TrackKind
+	3,  // 49: switchyard.v1.SetMuteRequest.content:type_name -> switchyard.v1.MediaContent
+	21, // 50: switchyard.v1.TrackPublished.track:type_name -> switchyard.v1.Track
+	4,  // 51: switchyard.v1.ConnectionStateChanged.state:type_name -> switchyard.v1.ConnectionState
+	7,  // 52: switchyard.v1.RoapOutbound.message:type_name -> switchyard.v1.RoapMessage
+	9,  // 53: switchyard.v1.MediaNode.CreateRoom:input_type -> switchyard.v1.CreateRoomRequest
+	11, // 54: switchyard.v1.MediaNode.CloseRoom:input_type -> switchyard.v1.CloseRoomRequest
+	13, // 55: switchyard.v1.MediaNode.ListRooms:input_type -> switchyard.v1.ListRoomsRequest
+	15, // 56: switchyard.v1.MediaNode.GetRoom:input_type -> switchyard.v1.GetRoomRequest
+	23, // 57: switchyard.v1.MediaNode.Join:input_type -> switchyard.v1.JoinRequest
+	25, // 58: switchyard.v1.MediaNode.Roap:input_type -> switchyard.v1.RoapRequest
+	27, // 59: switchyard.v1.MediaNode.Leave:input_type -> switchyard.v1.LeaveRequest
+	29, // 60: switchyard.v1.MediaNode.RemoveParticipant:input_type -> switchyard.v1.RemoveParticipantRequest
+	31, // 61: switchyard.v1.MediaNode.Events:input_type -> switchyard.v1.EventsRequest
+	41, // 62: switchyard.v1.MediaNode.RequestMedia:input_type -> switchyard.v1.MediaRequest
+	48, // 63: switchyard.v1.MediaNode.SetMute:input_type -> switchyard.v1.SetMuteRequest
+	50, // 64: switchyard.v1.MediaNode.SetHold:input_type -> switchyard.v1.SetHoldRequest
+	52, // 65: switchyard.v1.MediaNode.UpdateMedia:input_type -> switchyard.v1.UpdateMediaRequest
+	54, // 66: switchyard.v1.MediaNode.GrantFloor:input_type -> switchyard.v1.GrantFloorRequest
+	55, // 67: switchyard.v1.MediaNode.ReleaseFloor:input_type -> switchyard.v1.ReleaseFloorRequest
+	66, // 68: switchyard.v1.MediaNode.GetNodeInfo:input_type -> switchyard.v1.GetNodeInfoRequest
+	68, // 69: switchyard.v1.MediaNode.Drain:input_type -> switchyard.v1.DrainRequest
+	10, // 70: switchyard.v1.MediaNode.CreateRoom:output_type -> switchyard.v1.CreateRoomResponse
+	12, // 71: switchyard.v1.MediaNode.CloseRoom:output_type -> switchyard.v1.CloseRoomResponse
+	14, // 72: switchyard.v1.MediaNode.ListRooms:output_type -> switchyard.v1.ListRoomsResponse
+	16, // 73: switchyard.v1.MediaNode.GetRoom:output_type -> switchyard.v1.GetRoomResponse
+	24, // 74: switchyard.v1.MediaNode.Join:output_type -> switchyard.v1.JoinResponse
+	26, // 75: switchyard.v1.MediaNode.Roap:output_type -> switchyard.v1.RoapResponse
+	28, // 76: switchyard.v1.MediaNode.Leave:output_type -> switchyard.v1.LeaveResponse
+	30, // 77: switchyard.v1.MediaNode.RemoveParticipant:output_type -> switchyard.v1.RemoveParticipantResponse
+	32, // 78: switchyard.v1.MediaNode.Events:output_type -> switchyard.v1.Event
+	47, // 79: switchyard.v1.MediaNode.RequestMedia:output_type -> switchyard.v1.MediaRequestAck
+	49, // 80: switchyard.v1.MediaNode.SetMute:output_type -> switchyard.v1.SetMuteResponse
+	51, // 81: switchyard.v1.MediaNode.SetHold:output_type -> switchyard.v1.SetHoldResponse
+	53, // 82: switchyard.v1.MediaNode.UpdateMedia:output_type -> switchyard.v1.UpdateMediaResponse
+	56, // 83: switchyard.v1.MediaNode.GrantFloor:output_type -> switchyard.v1.FloorResponse
+	56, // 84: switchyard.v1.MediaNode.ReleaseFloor:output_type -> switchyard.v1.FloorResponse
+	67, // 85: switchyard.v1.MediaNode.GetNodeInfo:output_type -> switchyard.v1.NodeInfo
+	69, // 86: switchyard.v1.MediaNode.Drain:output_type -> switchyard.v1.DrainResponse
+	70, // [70:87] is the sub-list for method output_type
+	53, // [53:70] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_medianode_proto_init() }
@@ -5035,7 +5259,7 @@ func file_switchyard_v1_medianode_proto_init() {
 	if File_switchyard_v1_medianode_proto != nil {
 		return
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[24].OneofWrappers = []any{
+	file_switchyard_v1_medianode_proto_msgTypes[25].OneofWrappers = []any{
 		(*Event_ParticipantJoined)(nil),
 		(*Event_ParticipantLeft)(nil),
 		(*Event_DeviceJoined)(nil),
@@ -5053,18 +5277,18 @@ func file_switchyard_v1_medianode_proto_init() {
 		(*Event_FloorChanged)(nil),
 		(*Event_NodeDraining)(nil),
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[34].OneofWrappers = []any{
+	file_switchyard_v1_medianode_proto_msgTypes[35].OneofWrappers = []any{
 		(*MediaRequestEntry_ActiveSpeaker)(nil),
 		(*MediaRequestEntry_ReceiverSelected)(nil),
 	}
-	file_switchyard_v1_medianode_proto_msgTypes[44].OneofWrappers = []any{}
+	file_switchyard_v1_medianode_proto_msgTypes[45].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_medianode_proto_rawDesc), len(file_switchyard_v1_medianode_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   62,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,170 @@
+package room
+
+import (
+	"time"
+
+	"github.com/pion/interceptor"
+	"go.uber.org/zap"
+
+	"github.com/switchyard-sfu/switchyard/pkg/bwe"
+	"github.com/switchyard-sfu/switchyard/pkg/cc"
+	"github.com/switchyard-sfu/switchyard/pkg/forwarder"
+)
+
+// probeWarmup is how long a video slot must have been the connection's
+// probe slot before probes are sent on it: it needs forwarded packets to
+// re-send (a switch waits for a keyframe first).
+const probeWarmup = 500 * time.Millisecond
+
+// CongestionOptions configure per-connection congestion control (see
+// pkg/cc and pkg/bwe). The zero value enables it with the defaults.
+type CongestionOptions struct {
+	// Disabled turns congestion control off: no estimation, and slots are
+	// allocated from the receiver's caps alone.
+	Disabled bool
+	// Estimator and Probe tune the estimator and the probe controller.
+	Estimator bwe.EstimatorOptions
+	Probe     bwe.ProbeOptions
+}
+
+// CongestionStats is one connection's congestion control state. Rates are
+// bit/s.
+type CongestionStats struct {
+	Estimate   int // what the allocator spends: delay, loss, REMB and caps combined
+	DelayBased int
+	LossBound  int // 0 when loss does not bind
+	REMB       int // 0 when no REMB bounds the estimate
+	Acked      int // throughput the receiver acknowledged
+	Sent       int // what the node sent (media, retransmissions, probes)
+	Allocated  int // what the allocator gave the live slots
+	Wanted     int // the allocator's probe target, 0 when nothing is blocked
+	RTT        time.Duration
+	Loss       float64 // fraction lost in the last loss window
+	Usage      string  // delay detector state: normal, overuse, underuse
+	// PausedSlots counts video slots bandwidth disabled.
+	PausedSlots int
+	// Feedback counts transport-cc messages applied.
+	Feedback uint64
+	// Probes counts probe clusters sent, ProbesConfirmed those whose rate
+	// the estimator took; LastProbe is the last measured cluster's rate.
+	Probes, ProbesConfirmed, ProbesFailed uint64
+	LastProbe                             int
+}
+
+// newController returns a congestion controller for a new connection and
+// the interceptor factories that install it, or nil when disabled.
+func (r *Room) newController() (*cc.Controller, []interceptor.Factory) {
+	o := r.m.o.Congestion
+	if o.Disabled {
+		return nil, nil
+	}
+	ctl := cc.New(cc.Options{Estimator: o.Estimator, Probe: o.Probe, Logger: r.log})
+	return ctl, []interceptor.Factory{ctl}
+}
+
+// startCongestion connects the controller's prober to the connection's
+// probe slot and registers it for metrics.
+func (c *Connection) startCongestion() {
+	if c.cc == nil {
+		return
+	}
+	c.cc.SetProbeSender(func() (int, bool) {
+		p := c.probeVia.Load()
+		if p == nil {
+			return 0, false
+		}
+		return p.Send()
+	})
+	c.room.m.cc.add(c)
+}
+
+// stopCongestion stops the controller's prober; the connection's
+// counters are kept in the node totals.
+func (c *Connection) stopCongestion() {
+	if c.cc == nil {
+		return
+	}
+	c.probeVia.Store(nil)
+	c.cc.Close()
+	c.room.m.cc.remove(c)
+}
+
+// estimate is the bandwidth estimate the allocator spends, 0 without
+// congestion control.
+func (c *Connection) estimate() int {
+	if c.cc == nil {
+		return 0
+	}
+	return c.cc.Estimate()
+}
+
+// currentLayers maps each video slot forwarding a layer to its index.
+func (c *Connection) currentLayers() map[string]int {
+	out := make(map[string]int, len(c.slots))
+	for _, s := range c.slots {
+		if s.kind == KindVideo && s.status.State == SlotLive && s.target != nil {
+			out[s.mid] = s.status.Layer
+		}
+	}
+	return out
+}
+
+// afterAllocation publishes the probe slot (the highest-priority video
+// slot forwarding something) and lets the controller probe for what the
+// allocator wants. Runs on the actor after applyPlan.
+func (c *Connection) afterAllocation(ps []planned, a allocation) {
+	c.ccPaused.Store(int32(a.paused))
+	if c.cc == nil {
+		return
+	}
+	var via *slot
+	prio := -1
+	for _, p := range ps {
+		s := c.slotByMid(p.mid)
+		if s == nil || s.prober == nil || s.target == nil || p.priority <= prio {
+			continue
+		}
+		via, prio = s, p.priority
+	}
+	now := c.room.m.o.Now()
+	var prober *forwarder.Prober
+	if via != nil {
+		prober = via.prober
+	}
+	if old := c.probeVia.Load(); old != prober {
+		c.probeVia.Store(prober)
+		c.probeSince = now
+		if prober != nil {
+			c.log.Debug("probe slot", zap.String("mid", via.mid))
+		}
+	}
+	canProbe := prober != nil && now.Sub(c.probeSince) >= probeWarmup
+	c.cc.Tick(a.caps, a.allocated, a.wanted, canProbe)
+}
+
+// congestionStats snapshots the connection's controller; nil without one.
+func (c *Connection) congestionStats() *CongestionStats {
+	if c.cc == nil {
+		return nil
+	}
+	st := c.cc.Stats()
+	return &CongestionStats{
+		Estimate:        st.Estimate,
+		DelayBased:      st.DelayBased,
+		LossBound:       st.LossBound,
+		REMB:            st.REMB,
+		Acked:           st.Acked,
+		Sent:            st.SentBitrate,
+		Allocated:       st.Allocated,
+		Wanted:          st.Wanted,
+		RTT:             st.RTT,
+		Loss:            st.LossFraction,
+		Usage:           st.Usage,
+		PausedSlots:     int(c.ccPaused.Load()),
+		Feedback:        st.Feedback,
+		Probes:          st.Probes,
+		ProbesConfirmed: st.Confirmed,
+		ProbesFailed:    st.Failed,
+		LastProbe:       st.LastProbe.Bitrate,
+	}
+}

@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/pion/logging"
+	"github.com/pion/transport/v4/vnet"
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/server"
+	"github.com/switchyard-sfu/switchyard/pkg/client"
+	"github.com/switchyard-sfu/switchyard/pkg/room"
+)
+
+// ccSimulcast is the issue's 3-layer publisher.
+var ccSimulcast = []client.SimulcastLayer{
+	{RID: "q", Bitrate: 150_000, Width: 320, Height: 180},
+	{RID: "h", Bitrate: 500_000, Width: 640, Height: 360},
+	{RID: "f", Bitrate: 1_500_000, Width: 1280, Height: 720},
+}
+
+// bottleneck is an emulated network: the node, a publisher and a receiver
+// on one vnet router; everything towards the receiver crosses a 25 ms delay
+// and a token bucket with a 300 ms queue.
+type bottleneck struct {
+	wan           *vnet.Router
+	node, pub, rx *vnet.Net
+	tbf           *vnet.TBFQueue
+	queue         *vnet.Queue
+	delay         *vnet.DelayFilter
+}
+
+const bottleneckDelay = 25 * time.Millisecond
+
+func newBottleneck(t *testing.T, rate int) *bottleneck {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	b := &bottleneck{}
+	var err error
+	b.wan, err = vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.9.0.0/24", LoggerFactory: lf})
+	must(err)
+	newNet := func(ip string) *vnet.Net {
+		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+		must(err)
+		return n
+	}
+	b.node, b.pub, b.rx = newNet("10.9.0.1"), newNet("10.9.0.2"), newNet("10.9.0.3")
+	must(b.wan.AddNet(b.node))
+	must(b.wan.AddNet(b.pub))
+	b.tbf = vnet.NewTBFQueue(rate, 1500, queueBytes(rate))
+	b.queue, err = vnet.NewQueue(b.rx, b.tbf)
+	must(err)
+	b.delay, err = vnet.NewDelayFilter(b.queue, vnet.WithDelay(bottleneckDelay))
+	must(err)
+	must(b.wan.AddNet(b.delay))
+	must(b.wan.Start())
+	return b
+}
+
+// queueBytes is 300 ms at rate.
+func queueBytes(rate int) int64 { return int64(rate) / 8 * 3 / 10 }
+
+func (b *bottleneck) setRate(rate int) {
+	b.tbf.SetSize(queueBytes(rate))
+	b.tbf.SetRate(rate)
+}
+
+func (b *bottleneck) close() {
+	_ = b.wan.Stop()
+	_ = b.delay.Close()
+	_ = b.queue.Close()
+}
+
+// TestCongestionBottleneck (issue 4, test 3): a receiver behind 1 Mbit/s
+// settles on the middle layer without sustained loss; a cut to 300 kbit/s
+// moves it down; restoring the link brings it back up.
+func TestCongestionBottleneck(t *testing.T) {
+	baseline := runtime.NumGoroutine()
+	bn := newBottleneck(t, 1_000_000)
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	media, err := room.NewMediaOnNet(room.MediaOptions{ListenIPs: []string{"10.9.0.1"}}, bn.node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooms := room.NewManager(room.ManagerOptions{Media: media, Logger: log})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grpc.NewServer(server.ServerOptions()...)
+	server.New(rooms, server.Options{NodeID: "cc", Logger: log}).Register(g)
+	served := make(chan struct{})
+	go func() { _ = g.Serve(lis); close(served) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*testTimeout)
+	h := &harness{t: t, api: pb.NewMediaNodeClient(conn), ctx: ctx}
+	var clients []*client.Client
+	t.Cleanup(func() {
+		for _, c := range clients {
+			c.Close()
+		}
+		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer scancel()
+		if err := rooms.Close(sctx); err != nil {
+			t.Errorf("close rooms: %v", err)
+		}
+		g.Stop()
+		<-served
+		_ = conn.Close()
+		_ = media.Close()
+		bn.close()
+		cancel()
+		checkGoroutines(t, baseline)
+	})
+	join := func(participant string, o client.Options, n *vnet.Net) *client.Client {
+		t.Helper()
+		o.Node, o.RoomID, o.ParticipantID, o.DeviceID, o.Net = h.api, "cc", participant, "d", n
+		o.Logger = log
+		jctx, jcancel := context.WithTimeout(ctx, testTimeout)
+		defer jcancel()
+		c, err := client.Join(jctx, o)
+		if err != nil {
+			t.Fatalf("join %s: %v", participant, err)
+		}
+		clients = append(clients, c)
+		if err := c.WaitConnected(jctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	h.createRoom("cc")
+	pub := join("pub", client.Options{Video: true, Simulcast: ccSimulcast, VideoFPS: 30}, bn.pub)
+	rx := join("rx", client.Options{VideoSlots: 1}, bn.rx)
+	_, src := pub.SourceIDs()
+	h.waitSources("cc", src)
+	mid := rx.SlotMids(webrtc.RTPCodecTypeVideo)[0]
+	h.requestMedia(rx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{pinned(src, large, mid)}})
+
+	congestion := func() *pb.CongestionStats {
+		r, err := h.api.GetRoom(ctx, &pb.GetRoomRequest{RoomId: "cc"})
+		if err != nil {
+			return nil
+		}
+		for _, p := range r.GetParticipants() {
+			for _, d := range p.GetDevices() {
+				if d.GetConnectionId() == rx.ConnectionID() {
+					return d.GetCongestion()
+				}
+			}
+		}
+		return nil
+	}
+	stopTrace := make(chan struct{})
+	traced := make(chan struct{})
+	go func() { // a trace of the controller for the log
+		defer close(traced)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopTrace:
+				return
+			case <-tick.C:
+				c := congestion()
+				t.Logf("estimate %d sent %d allocated %d wanted %d probes %d/%d/%d last %d rtt %d loss %.2f layer %d",
+					c.GetEstimateBps(), c.GetSentBps(), c.GetAllocatedBps(), c.GetWantedBps(), c.GetProbes(), c.GetProbesConfirmed(),
+					c.GetProbesFailed(), c.GetLastProbeBps(), c.GetRttMs(), c.GetLoss(), slotTrack(rx, mid).LastLayer)
+			}
+		}
+	}()
+	defer func() { close(stopTrace); <-traced }()
+	layer := func() int {
+		st := lastSlotStatus(rx, mid)
+		tr := slotTrack(rx, mid)
+		// The node's choice, once packets of that layer arrive (a
+		// retransmission of the previous layer may still arrive later).
+		if st.GetState() != pb.SlotState_SLOT_STATE_LIVE || tr.Packets == 0 || int(tr.LastLayer) != int(st.GetLayer()) {
+			return -1
+		}
+		return int(st.GetLayer())
+	}
+	waitLayer := func(what string, want int) time.Duration {
+		t.Helper()
+		start := time.Now()
+		h.eventually(what, func() bool { return layer() == want }, rx)
+		d := time.Since(start)
+		t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), congestion())
+		return d
+	}
+
+	// 1 Mbit/s: the middle layer (500 kbit/s) fits, the top one does not.
+	waitLayer("settled on the middle layer at 1 Mbit/s", 1)
+	before := slotTrack(rx, mid)
+	for range 20 { // 5 s on the middle layer, never above it
+		time.Sleep(250 * time.Millisecond)
+		if l := layer(); l == 2 {
+			t.Fatalf("top layer forwarded over a 1 Mbit/s link: %+v", congestion())
+		}
+	}
+	after := slotTrack(rx, mid)
+	packets, gaps := after.Packets-before.Packets, after.RTPGaps-before.RTPGaps
+	if packets == 0 || float64(gaps) > 0.02*float64(packets) {
+		t.Errorf("sustained loss at 1 Mbit/s: %d gaps in %d packets", gaps, packets)
+	}
+	if c := congestion(); c == nil || c.GetFeedbackMessages() == 0 || c.GetEstimateBps() < 500_000 || c.GetEstimateBps() > 1_500_000 {
+		t.Errorf("congestion stats at 1 Mbit/s: %+v", c)
+	}
+
+	// Cut to 300 kbit/s: down to the lowest layer. The bound is loose
+	// for a loaded box; the measured time is logged.
+	bn.setRate(300_000)
+	if d := waitLayer("down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
+		t.Errorf("took %v to move down", d)
+	}
+	if c := congestion(); c == nil || c.GetEstimateBps() > 450_000 {
+		t.Errorf("estimate at 300 kbit/s: %+v", c)
+	}
+
+	// Restored: back up to the middle layer.
+	bn.setRate(1_000_000)
+	waitLayer("back to the middle layer at 1 Mbit/s", 1)
+}
