@@ -39,9 +39,10 @@ type nodeHealth struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// handleHealth answers 200 when some node accepts new meetings, else 503,
-// with each node's last known state.
-func (s *Service) handleHealth(w http.ResponseWriter, _ *http.Request) {
+// handleHealth asks every node for its state and answers 200 when some
+// node accepts new meetings, else 503, with each node's state.
+func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
+	s.pool.pollAll(r.Context())
 	var out []nodeHealth
 	for _, n := range s.pool.nodes {
 		n.mu.Lock()

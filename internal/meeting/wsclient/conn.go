@@ -32,6 +32,7 @@ type Conn struct {
 	// mu guards the log and its change notification.
 	mu      sync.Mutex
 	log     []Message
+	sent    [][]byte
 	notify  chan struct{} // closed and replaced at every change
 	readErr error         // why reading stopped; nil while open
 	hooks   []func(Message)
@@ -98,7 +99,20 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 
 // SendRaw writes data as one text frame as it is (malformed input tests).
 func (c *Conn) SendRaw(ctx context.Context, data []byte) error {
-	return c.ws.Write(ctx, websocket.MessageText, data)
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.sent = append(c.sent, data)
+	c.mu.Unlock()
+	return nil
+}
+
+// Sent returns every frame sent so far.
+func (c *Conn) Sent() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.sent...)
 }
 
 // Messages returns everything received so far.
@@ -113,7 +127,7 @@ var ErrClosed = errors.New("wsclient: socket closed")
 
 // Wait returns the first message at index from or later that match
 // accepts, and its index; it waits for one until ctx ends or the socket
-// closes.
+// closes. match runs under the Conn's lock: it must not call the Conn.
 func (c *Conn) Wait(ctx context.Context, from int, match func(Message) bool) (Message, int, error) {
 	for {
 		c.mu.Lock()

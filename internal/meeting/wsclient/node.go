@@ -164,8 +164,11 @@ func codeOf(c string) codes.Code {
 // display name the browser's name. The service picks the participant and
 // device ids; the ones in req are ignored.
 func (n *Node) Join(ctx context.Context, req *pb.JoinRequest, _ ...grpc.CallOption) (*pb.JoinResponse, error) {
-	m, err := n.exchange(ctx, meeting.JoinMsg{Meeting: req.GetRoomId(), Name: req.GetDisplayName(), Roap: fromPB(req.GetOffer())},
-		meeting.TypeJoin, OfType(meeting.TypeJoined))
+	msg := struct {
+		Type string `json:"type"`
+		meeting.JoinMsg
+	}{meeting.TypeJoin, meeting.JoinMsg{Meeting: req.GetRoomId(), Name: req.GetDisplayName(), Roap: fromPB(req.GetOffer())}}
+	m, err := n.exchange(ctx, msg, meeting.TypeJoin, OfType(meeting.TypeJoined))
 	if err != nil {
 		return nil, err
 	}
@@ -179,16 +182,16 @@ func (n *Node) Join(ctx context.Context, req *pb.JoinRequest, _ ...grpc.CallOpti
 // Roap sends `roap`. For an OFFER or OFFER_RESPONSE it waits for the
 // service's ANSWER or ERROR; other messages get no reply.
 func (n *Node) Roap(ctx context.Context, req *pb.RoapRequest, _ ...grpc.CallOption) (*pb.RoapResponse, error) {
-	msg := meeting.RoapMsg{Roap: fromPB(req.GetMessage())}
+	msg := meeting.RoapOutMsg{Type: meeting.TypeRoap, Roap: fromPB(req.GetMessage())}
 	switch req.GetMessage().GetMessageType() {
 	case pb.RoapMessageType_ROAP_OFFER, pb.RoapMessageType_ROAP_OFFER_RESPONSE:
 	default:
-		if err := n.c.Send(ctx, map[string]any{"type": meeting.TypeRoap, "roap": msg.Roap}); err != nil {
+		if err := n.c.Send(ctx, msg); err != nil {
 			return nil, status.Error(codes.Unavailable, err.Error())
 		}
 		return &pb.RoapResponse{}, nil
 	}
-	m, err := n.exchange(ctx, map[string]any{"type": meeting.TypeRoap, "roap": msg.Roap}, meeting.TypeRoap, func(m Message) bool {
+	m, err := n.exchange(ctx, msg, meeting.TypeRoap, func(m Message) bool {
 		var r meeting.RoapOutMsg
 		return m.Type == meeting.TypeRoap && m.Decode(&r) == nil && r.Roap != nil &&
 			(r.Roap.MessageType == "ANSWER" || r.Roap.MessageType == "ERROR") && r.Roap.Seq == msg.Roap.Seq

@@ -1,0 +1,185 @@
+package meeting_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/meeting"
+	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
+	"github.com/switchyard-sfu/switchyard/pkg/client"
+)
+
+var publisher = client.Options{Audio: true, Video: true, VideoFPS: 15, AudioSlots: 1, VideoSlots: 1}
+
+// requestOthers fills b's video and audio slot by active speaker.
+func (h *harness) requestOthers(b *browser, seq uint64) *pb.MediaRequestAck {
+	h.t.Helper()
+	video, audio := b.c.SlotMids(webrtc.RTPCodecTypeVideo), b.c.SlotMids(webrtc.RTPCodecTypeAudio)
+	ack, err := b.c.RequestMedia(h.ctx, &pb.MediaRequest{Seq: seq, Requests: []*pb.MediaRequestEntry{
+		client.ActiveSpeaker(255, &pb.MediaLimits{MaxFs: 8192}, video...),
+		client.ActiveSpeaker(255, nil, audio...),
+	}})
+	if err != nil {
+		h.t.Fatalf("media request: %v", err)
+	}
+	return ack
+}
+
+// receives reports whether b's slot mid gets packets of source.
+func receives(b *browser, mid string, source uint32) bool {
+	st := b.c.Tracks()["slot-"+mid]
+	return st.Packets > 0 && st.LastSourceID == source
+}
+
+// lastSlot is the newest `slots` status of mid that b's page received.
+func lastSlot(b *browser, mid string) (meeting.SlotJS, bool) {
+	msgs := b.conn.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Type != meeting.TypeSlots {
+			continue
+		}
+		var s meeting.SlotsMsg
+		_ = msgs[i].Decode(&s)
+		for _, sl := range s.Slots {
+			if sl.Mid == mid {
+				return sl, true
+			}
+		}
+	}
+	return meeting.SlotJS{}, false
+}
+
+func lastRoster(c *wsclient.Conn) meeting.RosterMsg {
+	var r meeting.RosterMsg
+	msgs := c.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Type == meeting.TypeRoster {
+			_ = msgs[i].Decode(&r)
+			return r
+		}
+	}
+	return r
+}
+
+func isNodeOffer(m wsclient.Message) bool {
+	var r meeting.RoapOutMsg
+	return m.Type == meeting.TypeRoap && json.Unmarshal(m.Raw, &r) == nil && r.Roap != nil && r.Roap.MessageType == "OFFER"
+}
+
+// answered reports whether c sent an ANSWER with seq.
+func answered(c *wsclient.Conn, seq uint64) bool {
+	for _, b := range c.Sent() {
+		var r meeting.RoapOutMsg
+		if json.Unmarshal(b, &r) == nil && r.Type == meeting.TypeRoap && r.Roap != nil && r.Roap.MessageType == "ANSWER" && r.Roap.Seq == seq {
+			return true
+		}
+	}
+	return false
+}
+
+func nodeOffers(c *wsclient.Conn) int {
+	n := 0
+	for _, m := range c.Messages() {
+		if isNodeOffer(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// Two browsers meet through the service: each receives the other's audio
+// and video in its slots, slot status and the roster reach the pages, a
+// node-initiated offer is relayed and answered, a mute shows as avatar, and
+// a leave updates the other's roster.
+func TestTwoBrowsersMeetThroughService(t *testing.T) {
+	h := start(t, nil)
+	alice := h.join("standup", "Alice", publisher)
+	bob := h.join("standup", "Bob", publisher)
+
+	ja, jb := alice.node.Joined(), bob.node.Joined()
+	if ja.Meeting != "standup" || ja.Node != "node-t" || ja.ParticipantID == "" || ja.ConnectionID == jb.ConnectionID {
+		t.Fatalf("joined: %+v / %+v", ja, jb)
+	}
+	if conns := h.connections("standup"); !conns[ja.ConnectionID] || !conns[jb.ConnectionID] {
+		t.Fatalf("node connections %v lack %s or %s", conns, ja.ConnectionID, jb.ConnectionID)
+	}
+
+	// Media both ways, through slots filled by active speaker.
+	aAudio, aVideo := alice.c.SourceIDs()
+	bAudio, bVideo := bob.c.SourceIDs()
+	if ack := h.requestOthers(alice, 1); !ack.GetApplied() {
+		t.Fatalf("ack %v", ack)
+	}
+	h.requestOthers(bob, 1)
+	aV, aA := alice.c.SlotMids(webrtc.RTPCodecTypeVideo)[0], alice.c.SlotMids(webrtc.RTPCodecTypeAudio)[0]
+	bV, bA := bob.c.SlotMids(webrtc.RTPCodecTypeVideo)[0], bob.c.SlotMids(webrtc.RTPCodecTypeAudio)[0]
+	h.eventually("Alice receives Bob", func() bool { return receives(alice, aV, bVideo) && receives(alice, aA, bAudio) }, alice.c)
+	h.eventually("Bob receives Alice", func() bool { return receives(bob, bV, aVideo) && receives(bob, bA, aAudio) }, bob.c)
+
+	// The node's slot status reached each page, addressed to it alone.
+	h.eventually("Alice's page shows Bob live", func() bool {
+		s, ok := lastSlot(alice, aV)
+		return ok && s.State == "live" && s.SourceID == bVideo
+	}, alice.c)
+
+	// The roster names both with their sources.
+	h.eventually("roster with both", func() bool {
+		r := lastRoster(bob.conn)
+		names := map[string]int{}
+		for _, p := range r.Participants {
+			names[p.Name] = len(p.Sources)
+		}
+		return names["Alice"] == 2 && names["Bob"] == 2
+	}, bob.c)
+
+	// A node-initiated offer reaches Alice only, and her answer reaches
+	// the node: a second request gets a second offer, which a node still
+	// waiting for the first answer would refuse.
+	for i := 0; i < 2; i++ {
+		from := alice.conn.Len()
+		if err := alice.c.RequestOffer(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := h.wait(alice.conn, from, "node offer", isNodeOffer)
+		var offer meeting.RoapOutMsg
+		_ = m.Decode(&offer)
+		h.eventually("Alice's answer sent", func() bool { return answered(alice.conn, offer.Roap.Seq) }, nil)
+	}
+	if n := nodeOffers(bob.conn); n != 0 {
+		t.Fatalf("Bob received %d offers meant for Alice", n)
+	}
+
+	// Alice mutes her camera: everyone hears of it and Bob's slot shows
+	// an avatar.
+	from := bob.conn.Len()
+	if _, err := alice.node.SetMute(h.ctx, &pb.SetMuteRequest{Kind: pb.TrackKind_TRACK_KIND_VIDEO, Muted: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := h.wait(bob.conn, from, "muteChanged", wsclient.OfType(meeting.TypeMuteChanged))
+	var mc meeting.MuteChangedMsg
+	_ = m.Decode(&mc)
+	if mc.ParticipantID != ja.ParticipantID || mc.By != ja.ParticipantID || !mc.Muted || mc.Kind != "video" || mc.Content != "main" {
+		t.Fatalf("muteChanged %+v", mc)
+	}
+	h.eventually("Bob's slot shows Alice's avatar", func() bool {
+		s, ok := lastSlot(bob, bV)
+		return ok && s.State == "avatar"
+	}, bob.c)
+
+	// Alice leaves: she gets `left`, the node forgets her connection, and
+	// Bob's roster shrinks to himself.
+	if _, err := alice.node.Leave(h.ctx, &pb.LeaveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("Alice's connection gone", func() bool { return !h.connections("standup")[ja.ConnectionID] }, nil)
+	h.eventually("Bob's roster without Alice", func() bool {
+		r := lastRoster(bob.conn)
+		return len(r.Participants) == 1 && r.Participants[0].Name == "Bob"
+	}, bob.c)
+	if errs := errorsOf(bob.conn); len(errs) != 0 {
+		t.Fatalf("Bob got errors: %+v", errs)
+	}
+}
