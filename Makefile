@@ -13,9 +13,12 @@ all: build
 
 build:
 	$(GO) build -o $(BIN)/sfu ./cmd/sfu
+	$(GO) build -o $(BIN)/meetingd ./cmd/meetingd
 
+# A node and the meeting service on localhost: open
+# http://localhost:8080/room/NAME in two tabs. Ctrl-C stops both.
 run: build
-	$(BIN)/sfu --config configs/dev.yaml
+	BIN=$(BIN) bash scripts/run.sh
 
 test:
 	bash scripts/test.sh
