@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -24,7 +26,11 @@ import (
 // (the closed network refuses them and they only add noise).
 var chromiumFlags = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("no-sandbox", true),
-	chromedp.Flag("use-fake-device-for-media-stream", true),
+	// The fake camera at 15 fps (its default is 20): three participants
+	// encode three layers and decode four streams each on a shared 2-core
+	// box; with less CPU to spare Chromium's delay-based bandwidth estimate
+	// sees queueing and holds back the top simulcast layer.
+	chromedp.Flag("use-fake-device-for-media-stream", "fps=15"),
 	chromedp.Flag("use-fake-ui-for-media-stream", true),
 	chromedp.Flag("allow-loopback-in-peer-connection", true),
 	chromedp.Flag("disable-background-networking", true),
@@ -33,7 +39,8 @@ var chromiumFlags = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("no-first-run", true),
 	// Remote audio plays without a click.
 	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-	chromedp.WindowSize(1280, 800),
+	// Small windows: compositing video tiles is software rendering here.
+	chromedp.WindowSize(960, 600),
 }
 
 // chromiumPath finds the Chromium binary. Without one the test fails on CI
@@ -96,12 +103,22 @@ func startBrowser(t *testing.T) context.Context {
 	return bctx
 }
 
-// newPage opens a window in its own browser context and navigates it to url.
-func newPage(t *testing.T, browser context.Context, url string) context.Context {
+// newPage opens a window in its own browser context, installs the scripts
+// that must run before the page's own (preludes), and navigates to url.
+func newPage(t *testing.T, browser context.Context, url string, preludes ...string) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+	install := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, src := range preludes {
+			if _, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument,
+				cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := chromedp.Do(ctx, install, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	return ctx

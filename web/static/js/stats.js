@@ -50,7 +50,12 @@ export async function collectStats(pc) {
         qualityLimitationReason: s.qualityLimitationReason ?? '',
       });
     } else if (s.type === 'transport') {
-      transport = { dtlsState: s.dtlsState, iceState: s.iceState ?? '', bytesReceived: s.bytesReceived ?? 0 };
+      transport = { ...transport, dtlsState: s.dtlsState, iceState: s.iceState ?? '', bytesReceived: s.bytesReceived ?? 0 };
+    } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+      // Chrome's send-side bandwidth estimate: what decides how many
+      // simulcast layers it sends.
+      transport = { ...transport, availableOutgoingBitrate: s.availableOutgoingBitrate ?? 0,
+        currentRoundTripTime: s.currentRoundTripTime ?? 0 };
     }
   }
   return { inbound, outbound, transport };

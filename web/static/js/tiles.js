@@ -43,7 +43,7 @@ export class Tile {
     this.nameEl = el('span', 'name');
     this.resEl = el('span', 'res');
     this.stateEl = el('span', 'state');
-    this.pinEl = el('span', 'pin', '📌');
+    this.pinEl = el('span', 'pin', 'pinned');
     this.label.append(this.pinEl, this.nameEl, this.resEl, this.stateEl);
     this.root.append(this.video, this.avatar, this.label);
     this.root.addEventListener('click', () => onClick(this));

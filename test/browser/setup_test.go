@@ -1,0 +1,106 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"net/http/httptest"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/config"
+	"github.com/switchyard-sfu/switchyard/internal/meeting"
+	"github.com/switchyard-sfu/switchyard/internal/node"
+	"github.com/switchyard-sfu/switchyard/web"
+)
+
+// stack is a media node and the meeting service in this process, on
+// loopback, serving the demo pages.
+type stack struct {
+	url  string // the meeting service's http://127.0.0.1:port
+	node pb.MediaNodeClient
+}
+
+// checkLeaks registers, before anything else, a cleanup that runs after
+// all the others: once the browser, service and node are gone, the
+// goroutine count must come back to where it was.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	baseline := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for runtime.NumGoroutine() > baseline {
+			if time.Now().After(deadline) {
+				var b bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+				t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// startStack starts a node with the dev settings a browser on this host
+// needs (loopback candidates included, mDNS off, transport-cc kept: the
+// defaults) and the meeting service pointed at it.
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	cfg := config.Default()
+	cfg.NodeID = "browser-test-node"
+	cfg.GRPC.Listen = "127.0.0.1:0"
+	cfg.GRPC.Insecure = true
+	cfg.HTTP.Listen = ""
+	cfg.RTC.UDPPort = 0
+	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
+	cfg.RTC.IncludeLoopback = true
+	n, err := node.Start(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := n.Shutdown(ctx); err != nil {
+			t.Errorf("node shutdown: %v", err)
+		}
+	})
+
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := meeting.New(meeting.Options{
+		Nodes:       []string{n.GRPCAddr()},
+		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())},
+		Static:      static,
+		Logger:      zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("meetingd"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(func() {
+		// The service first: it ends the WebSocket handlers the server
+		// would otherwise wait for.
+		if err := svc.Close(); err != nil {
+			t.Errorf("meeting service close: %v", err)
+		}
+		srv.Close()
+	})
+
+	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return &stack{url: srv.URL, node: pb.NewMediaNodeClient(conn)}
+}
