@@ -1,0 +1,318 @@
+// Package cluster runs the docker-compose topology without Docker: two
+// media node processes (cmd/sfu built once for the package) and the
+// meeting service in-process, all on loopback, and checks placement and
+// drain the way the compose cluster behaves.
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/meeting"
+	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
+	"github.com/switchyard-sfu/switchyard/pkg/client"
+)
+
+const testTimeout = 60 * time.Second
+
+// sfuBin is cmd/sfu built by TestMain.
+var sfuBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "switchyard-cluster-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sfuBin = filepath.Join(dir, "sfu")
+	build := exec.Command("go", "build", "-o", sfuBin, "github.com/switchyard-sfu/switchyard/cmd/sfu")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build cmd/sfu:", err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// nodeProc is one node process, as one compose service.
+type nodeProc struct {
+	id   string
+	addr string
+	cmd  *exec.Cmd
+	done chan error
+	api  pb.MediaNodeClient
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startNode runs a node with the same settings the compose file gives
+// through SWITCHYARD_* variables: its own id, plaintext gRPC, its own
+// media port (an ephemeral one here), loopback candidates.
+func startNode(t *testing.T, id string) *nodeProc {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(sfuBin, "-http-listen", "", "-listen-ips", "127.0.0.1", "-drain-timeout", "2s")
+	cmd.Env = append(os.Environ(),
+		"SWITCHYARD_NODE_ID="+id,
+		"SWITCHYARD_GRPC_LISTEN="+addr,
+		"SWITCHYARD_GRPC_INSECURE=true",
+		"SWITCHYARD_UDP_PORT=0",
+		"SWITCHYARD_INCLUDE_LOOPBACK=true",
+		"SWITCHYARD_LOG_FORMAT=console",
+		"SWITCHYARD_LOG_LEVEL=warn",
+	)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &nodeProc{id: id, addr: addr, cmd: cmd, done: make(chan error, 1)}
+	go func() { n.done <- cmd.Wait() }()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.api = pb.NewMediaNodeClient(conn)
+	t.Cleanup(func() {
+		_ = conn.Close()
+		n.stop(t)
+	})
+	deadline := time.Now().Add(testTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := n.api.GetNodeInfo(ctx, &pb.GetNodeInfoRequest{})
+		cancel()
+		if err == nil {
+			if info.GetNodeId() != id {
+				t.Fatalf("node at %s says it is %q, want %q", addr, info.GetNodeId(), id)
+			}
+			return n
+		}
+		select {
+		case err := <-n.done:
+			t.Fatalf("node %s exited during start-up: %v", id, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s did not answer on %s: %v", id, addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM (the node drains for at most its 2 s drain timeout)
+// and kills the node if it has not exited well after that.
+func (n *nodeProc) stop(t *testing.T) {
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Errorf("node %s: %v", n.id, err)
+		}
+	case <-time.After(20 * time.Second):
+		_ = n.cmd.Process.Kill()
+		<-n.done
+		t.Errorf("node %s did not exit within 20 s of SIGTERM", n.id)
+	}
+}
+
+// cluster is the two nodes and the meeting service.
+type cluster struct {
+	t     *testing.T
+	ctx   context.Context
+	nodes map[string]*nodeProc
+	ws    string
+}
+
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	a, b := startNode(t, "node-a"), startNode(t, "node-b")
+	baseline := runtime.NumGoroutine()
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	svc, err := meeting.New(meeting.Options{
+		// A third address where no node listens: placement skips it.
+		Nodes:        []string{a.addr, b.addr, freeAddr(t)},
+		DialOptions:  []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())},
+		PollInterval: 200 * time.Millisecond,
+		Logger:       log.Named("meetingd"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	ctx, cancel := context.WithTimeout(context.Background(), 4*testTimeout)
+	t.Cleanup(func() {
+		_ = svc.Close()
+		srv.Close()
+		cancel()
+		checkGoroutines(t, baseline)
+	})
+	return &cluster{t: t, ctx: ctx, nodes: map[string]*nodeProc{"node-a": a, "node-b": b},
+		ws: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"}
+}
+
+func checkGoroutines(t *testing.T, baseline int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			var b bytes.Buffer
+			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+			t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type browser struct {
+	node *wsclient.Node
+	c    *client.Client
+}
+
+// join puts an audio-only browser into a meeting through the service and
+// returns it with the node it landed on.
+func (c *cluster) join(meetingName, name string) (*browser, string) {
+	c.t.Helper()
+	conn, err := wsclient.Dial(c.ctx, c.ws)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(conn.Close)
+	nd := wsclient.NewNode(conn)
+	ctx, cancel := context.WithTimeout(c.ctx, testTimeout)
+	defer cancel()
+	cl, err := client.Join(ctx, client.Options{Node: nd, RoomID: meetingName, ParticipantID: name, DeviceID: "browser",
+		DisplayName: name, Audio: true, AudioSlots: 1, LoopbackOnly: true,
+		Logger: zaptest.NewLogger(c.t, zaptest.Level(zap.WarnLevel))})
+	if err != nil {
+		c.t.Fatalf("%s joins %s: %v", name, meetingName, err)
+	}
+	c.t.Cleanup(cl.Close)
+	if err := cl.WaitConnected(ctx); err != nil {
+		c.t.Fatal(err)
+	}
+	return &browser{node: nd, c: cl}, nd.Joined().Node
+}
+
+// rooms lists the rooms on a node.
+func (c *cluster) rooms(id string) map[string]bool {
+	c.t.Helper()
+	res, err := c.nodes[id].api.ListRooms(c.ctx, &pb.ListRoomsRequest{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, r := range res.GetRooms() {
+		out[r.GetRoomId()] = true
+	}
+	return out
+}
+
+// hears waits until b receives audio from source in its audio slot.
+func (c *cluster) hears(b *browser, source uint32) {
+	c.t.Helper()
+	mid := b.c.SlotMids(webrtc.RTPCodecTypeAudio)[0]
+	if _, err := b.c.RequestMedia(c.ctx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{
+		client.ActiveSpeaker(255, nil, mid)}}); err != nil {
+		c.t.Fatal(err)
+	}
+	deadline := time.NewTimer(testTimeout)
+	defer deadline.Stop()
+	for {
+		st := b.c.Tracks()["slot-"+mid]
+		if st.Packets > 0 && st.LastSourceID == source {
+			return
+		}
+		select {
+		case <-b.c.Changed():
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline.C:
+			c.t.Fatalf("no audio from source %d", source)
+		}
+	}
+}
+
+// Meetings spread over both nodes by load; after node A drains, every new
+// meeting goes to node B while A's meeting carries on there, and a browser
+// joining it still lands on A and hears the others.
+func TestPlacementAndDrain(t *testing.T) {
+	c := startCluster(t)
+	placed := map[string]string{}
+	count := map[string]int{}
+	first := map[string]*browser{}
+	for i := 1; i <= 4; i++ {
+		name := fmt.Sprintf("m%d", i)
+		b, node := c.join(name, "first-in-"+name)
+		placed[name], first[name] = node, b
+		count[node]++
+	}
+	if count["node-a"] != 2 || count["node-b"] != 2 {
+		t.Fatalf("four meetings should spread two and two, got %v", placed)
+	}
+	for name, node := range placed {
+		if !c.rooms(node)[name] {
+			t.Fatalf("meeting %s said it is on %s, which has no such room", name, node)
+		}
+	}
+
+	res, err := c.nodes["node-a"].api.Drain(c.ctx, &pb.DrainRequest{})
+	if err != nil || !res.GetDraining() {
+		t.Fatalf("drain node-a: %v %v", res, err)
+	}
+	for i := 5; i <= 7; i++ {
+		name := fmt.Sprintf("m%d", i)
+		if _, node := c.join(name, "first-in-"+name); node != "node-b" {
+			t.Fatalf("meeting %s placed on %s while node-a drains", name, node)
+		}
+	}
+
+	// A's meeting carries on: a newcomer lands where it is, and the two
+	// hear each other through node-a.
+	var onA string
+	for name, node := range placed {
+		if node == "node-a" {
+			onA = name
+			break
+		}
+	}
+	late, node := c.join(onA, "late-to-"+onA)
+	if node != "node-a" {
+		t.Fatalf("a browser joining %s (on draining node-a) landed on %s", onA, node)
+	}
+	earlyAudio, _ := first[onA].c.SourceIDs()
+	lateAudio, _ := late.c.SourceIDs()
+	c.hears(late, earlyAudio)
+	c.hears(first[onA], lateAudio)
+}
