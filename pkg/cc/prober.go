@@ -67,6 +67,11 @@ func (p *prober) run() {
 	}
 }
 
+// probeTick is how long the prober sleeps between bursts of a cluster:
+// it sends what is due at the cluster's rate on each wake-up, so a late
+// timer delays packets but does not lower the rate over the cluster.
+const probeTick = 2 * time.Millisecond
+
 // send sends one cluster; false when the prober is stopping.
 func (p *prober) send(pr bwe.Probe, t *time.Timer) bool {
 	sp := p.sender.Load()
@@ -79,29 +84,29 @@ func (p *prober) send(pr bwe.Probe, t *time.Timer) bool {
 	defer c.cluster.Store(0)
 	start := c.now()
 	bytes, packets := 0, 0
-	for bytes < pr.Bytes || packets < pr.Packets {
-		size, ok := send()
-		if !ok || size <= 0 {
-			return true
-		}
-		bytes += size
-		packets++
-		p.sent.Add(1)
-		due := start.Add(time.Duration(float64(bytes) * 8 / float64(pr.Bitrate) * float64(time.Second)))
-		if due.Sub(start) > maxClusterTime {
-			return true
-		}
-		if wait := due.Sub(c.now()); wait > 0 {
-			t.Reset(wait)
-			select {
-			case <-t.C:
-			case <-p.stop:
-				t.Stop()
-				return false
+	for {
+		elapsed := c.now().Sub(start)
+		due := int(float64(pr.Bitrate) / 8 * elapsed.Seconds())
+		for (bytes <= due || packets == 0) && (bytes < pr.Bytes || packets < pr.Packets) {
+			size, ok := send()
+			if !ok || size <= 0 {
+				return true
 			}
+			bytes += size
+			packets++
+			p.sent.Add(1)
+		}
+		if (bytes >= pr.Bytes && packets >= pr.Packets) || elapsed > maxClusterTime {
+			return true
+		}
+		t.Reset(probeTick)
+		select {
+		case <-t.C:
+		case <-p.stop:
+			t.Stop()
+			return false
 		}
 	}
-	return true
 }
 
 // SetProbeSender sets (nil: clears) what probe clusters are sent with.

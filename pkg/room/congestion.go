@@ -16,6 +16,12 @@ import (
 // re-send (a switch waits for a keyframe first).
 const probeWarmup = 500 * time.Millisecond
 
+// probeMaxFactor bounds a probe for an upgrade to this multiple of the
+// estimate (bwe's default is 4): a receiver held on a low layer by a
+// bottleneck wants the top layer, and probing for it at four times the
+// estimate builds a queue the delay detector reads as overuse.
+const probeMaxFactor = 2
+
 // CongestionOptions configure per-connection congestion control (see
 // pkg/cc and pkg/bwe). The zero value enables it with the defaults.
 type CongestionOptions struct {
@@ -57,6 +63,9 @@ func (r *Room) newController() (*cc.Controller, []interceptor.Factory) {
 	o := r.m.o.Congestion
 	if o.Disabled {
 		return nil, nil
+	}
+	if o.Probe.MaxFactor == 0 {
+		o.Probe.MaxFactor = probeMaxFactor
 	}
 	ctl := cc.New(cc.Options{Estimator: o.Estimator, Probe: o.Probe, Logger: r.log})
 	return ctl, []interceptor.Factory{ctl}

@@ -55,6 +55,10 @@ func NewMediaOnNet(o MediaOptions, n transport.Net) (*Media, error) {
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 	se := settingEngine(o, mux)
 	se.SetNet(n)
+	if err := preferGCM(&se); err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
 	if _, err := NewAPI(se, true); err != nil {
 		_ = mux.Close()
 		return nil, err

