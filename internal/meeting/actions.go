@@ -132,7 +132,7 @@ func (s *session) floor(ctx context.Context, msg *FloorMsg) error {
 }
 
 // leave takes the browser's connection off the node (bounded by
-// LeaveTimeout) and forgets it. With tell, the browser gets `left` and the
+// LeaveTimeout; not when the node already ended it) and forgets it. With tell, the browser gets `left` and the
 // socket closes.
 func (s *session) leave(reason string, tell bool) {
 	m := s.meeting
@@ -140,14 +140,15 @@ func (s *session) leave(reason string, tell bool) {
 		return
 	}
 	s.meeting = nil
-	m.detach(s.connID, s)
-	ctx, cancel := context.WithTimeout(context.Background(), s.svc.o.LeaveTimeout)
-	_, err := m.nodeOf().api.Leave(ctx, &pb.LeaveRequest{ConnectionId: s.connID})
-	cancel()
-	if err != nil && status.Code(err) != codes.NotFound {
-		s.log.Warn("leave on node", zap.Error(err))
-	} else {
-		s.log.Info("left")
+	if m.detach(s.connID, s) {
+		ctx, cancel := context.WithTimeout(context.Background(), s.svc.o.LeaveTimeout)
+		_, err := m.nodeOf().api.Leave(ctx, &pb.LeaveRequest{ConnectionId: s.connID})
+		cancel()
+		if err != nil && status.Code(err) != codes.NotFound {
+			s.log.Warn("leave on node", zap.Error(err))
+		} else {
+			s.log.Info("left")
+		}
 	}
 	s.svc.release(m)
 	if tell {

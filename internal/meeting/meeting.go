@@ -131,13 +131,16 @@ func (m *meeting) attach(s *session, joined JoinedMsg) {
 	m.pending = kept
 }
 
-// detach stops routing the connection's events to s.
-func (m *meeting) detach(connID string, s *session) {
+// detach stops routing the connection's events to s. It reports false when
+// the node had already ended the connection (or the room).
+func (m *meeting) detach(connID string, s *session) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.byConn[connID] == s {
-		delete(m.byConn, connID)
+	if m.byConn[connID] != s {
+		return false
 	}
+	delete(m.byConn, connID)
+	return true
 }
 
 // nodeOf returns the node the meeting is on (nil before placement).

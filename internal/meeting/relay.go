@@ -139,11 +139,18 @@ func (m *meeting) apply(n *node, ev *pb.Event) {
 		m.broadcast(FloorChangedMsg{Type: TypeFloorChanged, ParticipantID: p.FloorChanged.GetParticipantId(),
 			Previous: p.FloorChanged.GetPreviousParticipantId()})
 	case *pb.Event_DeviceLeft:
-		// The node closed a browser's connection (removed, or its
-		// transport failed for good): that browser's session is over.
+		// The node closed a browser's connection (removed, its transport
+		// failed for good, or the room is closing): that browser's
+		// session is over. A room closes its connections before its
+		// room_closed event, so on a draining node the drain is the
+		// reason the browser is told (it may rejoin elsewhere).
 		if s, ok := m.byConn[p.DeviceLeft.GetConnectionId()]; ok {
 			delete(m.byConn, p.DeviceLeft.GetConnectionId())
-			s.finish(LeftMsg{Type: TypeLeft, Reason: ReasonRemoved}, websocket.StatusNormalClosure, p.DeviceLeft.GetReason())
+			reason := ReasonRemoved
+			if n.isDraining() {
+				reason = ReasonNodeDraining
+			}
+			s.finish(LeftMsg{Type: TypeLeft, Reason: reason}, websocket.StatusNormalClosure, p.DeviceLeft.GetReason())
 		}
 	case *pb.Event_NodeDraining:
 		// The meeting carries on here; new meetings go elsewhere.

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ type nodeProc struct {
 	cmd  *exec.Cmd
 	done chan error
 	api  pb.MediaNodeClient
+	once sync.Once
 }
 
 func freeAddr(t *testing.T) string {
@@ -133,18 +135,20 @@ func startNode(t *testing.T, id string) *nodeProc {
 // stop sends SIGTERM (the node drains for at most its 2 s drain timeout)
 // and kills the node if it has not exited well after that.
 func (n *nodeProc) stop(t *testing.T) {
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-n.done:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Errorf("node %s: %v", n.id, err)
+	n.once.Do(func() {
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-n.done:
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				t.Errorf("node %s: %v", n.id, err)
+			}
+		case <-time.After(20 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-n.done
+			t.Errorf("node %s did not exit within 20 s of SIGTERM", n.id)
 		}
-	case <-time.After(20 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.done
-		t.Errorf("node %s did not exit within 20 s of SIGTERM", n.id)
-	}
+	})
 }
 
 // cluster is the two nodes and the meeting service.
@@ -197,6 +201,7 @@ func checkGoroutines(t *testing.T, baseline int) {
 }
 
 type browser struct {
+	conn *wsclient.Conn
 	node *wsclient.Node
 	c    *client.Client
 }
@@ -223,7 +228,7 @@ func (c *cluster) join(meetingName, name string) (*browser, string) {
 	if err := cl.WaitConnected(ctx); err != nil {
 		c.t.Fatal(err)
 	}
-	return &browser{node: nd, c: cl}, nd.Joined().Node
+	return &browser{conn: conn, node: nd, c: cl}, nd.Joined().Node
 }
 
 // rooms lists the rooms on a node.
@@ -315,4 +320,25 @@ func TestPlacementAndDrain(t *testing.T) {
 	lateAudio, _ := late.c.SourceIDs()
 	c.hears(late, earlyAudio)
 	c.hears(first[onA], lateAudio)
+
+	// node-a shuts down (SIGTERM; its 2 s drain timeout passes with the
+	// meeting still there): the meeting's browsers are told, and the
+	// meeting starts again on node-b when they rejoin.
+	c.nodes["node-a"].stop(t)
+	for _, b := range []*browser{first[onA], late} {
+		ctx, cancel := context.WithTimeout(c.ctx, testTimeout)
+		m, _, err := b.conn.Wait(ctx, 0, wsclient.OfType(meeting.TypeLeft))
+		cancel()
+		if err != nil {
+			t.Fatalf("no left after node-a stopped: %v", err)
+		}
+		var left meeting.LeftMsg
+		_ = m.Decode(&left)
+		if left.Reason != meeting.ReasonNodeDraining {
+			t.Fatalf("left %+v, want reason %q", left, meeting.ReasonNodeDraining)
+		}
+	}
+	if _, node := c.join(onA, "rejoin-"+onA); node != "node-b" {
+		t.Fatalf("meeting %s restarted on %s, want node-b", onA, node)
+	}
 }
