@@ -35,9 +35,13 @@ const minFrames = 10
 //  2. Chromium's simulcast reaches the node as 3 layers;
 //  3. shrinking a slot's requested size forwards a lower layer (the
 //     receiver's frame width drops) and enlarging it switches back;
-//  4. a participant who stops its camera is an avatar on the others' tiles;
+//  4. a participant who stops its camera, or whose camera another
+//     participant mutes, is an avatar on the others' tiles;
 //  5. a participant reloading its page rejoins and media resumes;
-//  6. a screenshot of a page is written as an artifact.
+//  6. a screenshot of a page is written as an artifact;
+//
+// and the page's screen share (slides slot, floor) and its media request
+// on window resize.
 func TestBrowserMeeting(t *testing.T) {
 	chromiumPath(t) // skip (or fail on CI) before starting anything
 	checkLeaks(t)
@@ -83,7 +87,16 @@ func TestBrowserMeeting(t *testing.T) {
 	if !t.Run("slot size picks the layer", func(t *testing.T) { layerFollowsSize(t, st.node, room, ada, bob) }) {
 		return
 	}
-	if !t.Run("stopped camera is an avatar", func(t *testing.T) { cameraMuteShowsAvatar(t, cy, []*page{ada, bob}) }) {
+	if !t.Run("stopped camera is an avatar", func(t *testing.T) { cameraMuteShowsAvatar(t, cy, cy, []*page{ada, bob}) }) {
+		return
+	}
+	if !t.Run("camera muted by another is an avatar", func(t *testing.T) { cameraMuteShowsAvatar(t, cy, bob, []*page{ada, bob}) }) {
+		return
+	}
+	if !t.Run("screen share reaches the slides slots", func(t *testing.T) { screenShare(t, ada, []*page{bob, cy}) }) {
+		return
+	}
+	if !t.Run("resizing the window re-requests the slots", func(t *testing.T) { resizeRequests(t, cy) }) {
 		return
 	}
 	t.Run("reload rejoins and media resumes", func(t *testing.T) { reloadRejoins(t, st.node, room, bob, pages) })
@@ -288,11 +301,19 @@ func layerWidths(node pb.MediaNodeClient, room string, id uint32) []uint32 {
 	return nil
 }
 
-// cameraMuteShowsAvatar: the publisher stops its camera; every viewer's
-// slot for it turns avatar, in the slot status and on the tile; turning
-// the camera back on makes it live again.
-func cameraMuteShowsAvatar(t *testing.T, publisher *page, viewers []*page) {
-	publisher.call(t, "setMuted", "video", true)
+// cameraMuteShowsAvatar: the publisher's camera is muted by muter (itself or
+// another participant); every viewer's slot for it turns avatar, in the slot
+// status and on the tile, and the publisher's page knows it is muted;
+// unmuting makes it live again.
+func cameraMuteShowsAvatar(t *testing.T, publisher, muter *page, viewers []*page) {
+	mute := func(muted bool) {
+		if muter == publisher {
+			muter.call(t, "setMuted", "video", muted)
+		} else {
+			muter.call(t, "setMuted", "video", muted, publisher.id)
+		}
+	}
+	mute(true)
 	for _, v := range viewers {
 		s := v.wait(t, stepTimeout, publisher.name+"'s tile is an avatar", func(s snapshot) bool {
 			sl, ok := s.slotShowing(s.source(publisher.id, "video"))
@@ -309,18 +330,108 @@ func cameraMuteShowsAvatar(t *testing.T, publisher *page, viewers []*page) {
 		  return el ? {state: el.dataset.state, avatar: el.querySelector('.avatar').textContent,
 		    avatarHidden: el.querySelector('.avatar').hidden, videoHidden: el.querySelector('video').hidden} : null;
 		})()`, func(d *tileDOM) bool { return d != nil && d.State == "avatar" })
-		if dom.AvatarHidden || !dom.VideoHidden || dom.Avatar != "C" {
-			t.Errorf("%s: avatar tile %+v: want the avatar (initial C) shown and the video hidden", v.name, *dom)
+		if dom.AvatarHidden || !dom.VideoHidden || dom.Avatar != publisher.name[:1] {
+			t.Errorf("%s: avatar tile %+v: want the avatar (initial %s) shown and the video hidden", v.name, *dom, publisher.name[:1])
 		}
 	}
-	writeScreenshot(t, viewers[0], "avatar-"+viewers[0].name)
-	publisher.call(t, "setMuted", "video", false)
+	// The publisher's own page follows a mute by someone else too.
+	waitFor(t, publisher.ctx, stepTimeout, publisher.name+": camera shown as muted", `({muted: window.switchyard.muted.video,
+	  pressed: document.getElementById('cam').getAttribute('aria-pressed')})`,
+		func(v struct {
+			Muted   bool
+			Pressed string
+		}) bool {
+			return v.Muted && v.Pressed == "true"
+		})
+	if muter == publisher {
+		writeScreenshot(t, viewers[0], "avatar-"+viewers[0].name)
+	}
+	mute(false)
 	for _, v := range viewers {
 		v.wait(t, stepTimeout, publisher.name+"'s video live again", func(s snapshot) bool {
 			sl, ok := s.slotShowing(s.source(publisher.id, "video"))
 			return ok && sl.State == "live"
 		})
 	}
+}
+
+// screenShare: the sharer shares its screen (getDisplayMedia, a new m-line
+// marked a=content:slides through a ROAP renegotiation, then the floor);
+// every viewer's slides slot shows it and decodes frames; stopping the
+// share empties the slot.
+func screenShare(t *testing.T, sharer *page, viewers []*page) {
+	sharer.call(t, "share")
+	for _, v := range viewers {
+		first := v.wait(t, stepTimeout, sharer.name+"'s share in the slides slot", func(s snapshot) bool {
+			src := s.sourceOf(sharer.id, "video", "slides")
+			sl := s.slot(s.Mids.Slides)
+			return src != 0 && sl.State == "live" && sl.SourceID == src && s.Inbound[s.Mids.Slides].FramesDecoded > 0
+		})
+		mid := first.Mids.Slides
+		v.wait(t, stepTimeout, "share frames decoded increasing", func(s snapshot) bool {
+			return s.slot(mid).State == "live" && s.Inbound[mid].FramesDecoded > first.Inbound[mid].FramesDecoded
+		})
+		if h := mustEval[string](t, v.ctx, "window.switchyard.floorHolder"); h != sharer.id {
+			t.Errorf("%s: floor holder %q, want %s", v.name, h, sharer.id)
+		}
+		if !mustEval[bool](t, v.ctx, `getComputedStyle(document.querySelector('.tile.slides')).display !== 'none'`) {
+			t.Errorf("%s: the slides tile is hidden while it is live", v.name)
+		}
+	}
+	sharer.call(t, "stopShare")
+	for _, v := range viewers {
+		v.wait(t, stepTimeout, "slides slot empty after the share stopped", func(s snapshot) bool {
+			return s.slot(s.Mids.Slides).State == "no source"
+		})
+	}
+}
+
+// resizeRequests: making the window smaller sends a new media request with
+// smaller tiles (maxFs), which the node acknowledges; restoring it
+// requests the larger size again.
+func resizeRequests(t *testing.T, p *page) {
+	type request struct {
+		Slots []string
+		MaxFs int
+	}
+	type state struct {
+		RequestSeq  int
+		LastRequest []request
+		LastAck     *struct {
+			Seq     int
+			Applied bool
+		}
+	}
+	const expr = `({requestSeq: window.switchyard.requestSeq, lastRequest: window.switchyard.lastRequest, lastAck: window.switchyard.lastAck})`
+	mainMaxFs := func(s state) int {
+		mid := p.snap(t).Mids.Main
+		for _, r := range s.LastRequest {
+			if len(r.Slots) == 1 && r.Slots[0] == mid {
+				return r.MaxFs
+			}
+		}
+		return 0
+	}
+	acked := func(s state) bool { return s.LastAck != nil && s.LastAck.Seq == s.RequestSeq && s.LastAck.Applied }
+	before := mustEval[state](t, p.ctx, expr)
+	large := mainMaxFs(before)
+	if large == 0 {
+		t.Fatalf("no main slot entry in the last request %+v", before.LastRequest)
+	}
+	size := mustEval[[]int64](t, p.ctx, `[innerWidth, innerHeight]`)
+	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(size[0]/2, size[1]/2)); err != nil {
+		t.Fatal(err)
+	}
+	small := waitFor(t, p.ctx, stepTimeout, p.name+": request for smaller tiles", expr, func(s state) bool {
+		return s.RequestSeq > before.RequestSeq && mainMaxFs(s) < large && acked(s)
+	})
+	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(size[0], size[1])); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, p.ctx, stepTimeout, p.name+": request for larger tiles", expr, func(s state) bool {
+		return s.RequestSeq > small.RequestSeq && mainMaxFs(s) == large && acked(s)
+	})
+	t.Logf("main slot maxFs %d → %d → %d", large, mainMaxFs(small), large)
 }
 
 // reloadRejoins reloads one page: it joins again as a new participant, the

@@ -6,7 +6,12 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
 )
+
+var yes = true
 
 // What the test reads from a meeting page through window.switchyard.
 
@@ -84,12 +89,17 @@ const snapshotJS = `(async () => {
 
 // source returns participant's main source of kind (0 if none).
 func (s snapshot) source(participantID, kind string) uint32 {
+	return s.sourceOf(participantID, kind, "main")
+}
+
+// sourceOf returns participant's source of kind and content (0 if none).
+func (s snapshot) sourceOf(participantID, kind, content string) uint32 {
 	for _, p := range s.Roster {
 		if p.ParticipantID != participantID {
 			continue
 		}
 		for _, src := range p.Sources {
-			if src.Kind == kind && src.Content == "main" {
+			if src.Kind == kind && src.Content == content {
 				return src.SourceID
 			}
 		}
@@ -161,7 +171,10 @@ func (p *page) call(t *testing.T, method string, args ...any) {
 		}
 	}
 	expr += ")"
-	if _, err := eval[any](p.ctx, "(async () => { await "+expr+"; return true; })()"); err != nil {
+	// As a user gesture: screen capture, like a click, needs one.
+	_, err := chromedp.Run(p.ctx, chromedp.Evaluate[any]("(async () => { await "+expr+"; return true; })()",
+		chromedp.EvalAwaitPromise, func(p *cdpruntime.EvaluateParams) { p.UserGesture = &yes }))
+	if err != nil {
 		t.Fatalf("%s: %s: %v", p.name, expr, err)
 	}
 }

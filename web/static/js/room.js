@@ -110,6 +110,8 @@ window.switchyard = {
   get muted() { return meeting?.muted ?? { audio: false, video: false }; },
   get requestSeq() { return meeting?.requestSeq ?? 0; },
   get lastAck() { return meeting?.lastAck ?? null; },
+  /** The requests of the last mediaRequest sent. */
+  get lastRequest() { return meeting?.lastRequest ? JSON.parse(meeting.lastRequest) : []; },
   get errors() { return meeting?.errors ?? []; },
   /** Slot mids by role: {audio: [...], main, thumbnails: [...], slides}. */
   get mids() {
