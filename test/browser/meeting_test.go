@@ -358,31 +358,34 @@ func cameraMuteShowsAvatar(t *testing.T, publisher, muter *page, viewers []*page
 // screenShare: the sharer shares its screen (getDisplayMedia, a new m-line
 // marked a=content:slides through a ROAP renegotiation, then the floor);
 // every viewer's slides slot shows it and decodes frames; stopping the
-// share empties the slot.
+// share (m-line inactive, floor released) ends the share source and empties
+// the slot. Sharing again reuses the m-line.
 func screenShare(t *testing.T, sharer *page, viewers []*page) {
-	sharer.call(t, "share")
-	for _, v := range viewers {
-		first := v.wait(t, stepTimeout, sharer.name+"'s share in the slides slot", func(s snapshot) bool {
-			src := s.sourceOf(sharer.id, "video", "slides")
-			sl := s.slot(s.Mids.Slides)
-			return src != 0 && sl.State == "live" && sl.SourceID == src && s.Inbound[s.Mids.Slides].FramesDecoded > 0
-		})
-		mid := first.Mids.Slides
-		v.wait(t, stepTimeout, "share frames decoded increasing", func(s snapshot) bool {
-			return s.slot(mid).State == "live" && s.Inbound[mid].FramesDecoded > first.Inbound[mid].FramesDecoded
-		})
-		if h := mustEval[string](t, v.ctx, "window.switchyard.floorHolder"); h != sharer.id {
-			t.Errorf("%s: floor holder %q, want %s", v.name, h, sharer.id)
+	for round := 1; round <= 2; round++ {
+		sharer.call(t, "share")
+		for _, v := range viewers {
+			first := v.wait(t, stepTimeout, fmt.Sprintf("%s's share in the slides slot (round %d)", sharer.name, round), func(s snapshot) bool {
+				src := s.sourceOf(sharer.id, "video", "slides")
+				sl := s.slot(s.Mids.Slides)
+				return src != 0 && sl.State == "live" && sl.SourceID == src && s.Inbound[s.Mids.Slides].FramesDecoded > 0
+			})
+			mid := first.Mids.Slides
+			v.wait(t, stepTimeout, "share frames decoded increasing", func(s snapshot) bool {
+				return s.slot(mid).State == "live" && s.Inbound[mid].FramesDecoded > first.Inbound[mid].FramesDecoded
+			})
+			if h := mustEval[string](t, v.ctx, "window.switchyard.floorHolder"); h != sharer.id {
+				t.Errorf("%s: floor holder %q, want %s", v.name, h, sharer.id)
+			}
+			if !mustEval[bool](t, v.ctx, `getComputedStyle(document.querySelector('.tile.slides')).display !== 'none'`) {
+				t.Errorf("%s: the slides tile is hidden while it is live", v.name)
+			}
 		}
-		if !mustEval[bool](t, v.ctx, `getComputedStyle(document.querySelector('.tile.slides')).display !== 'none'`) {
-			t.Errorf("%s: the slides tile is hidden while it is live", v.name)
+		sharer.call(t, "stopShare")
+		for _, v := range viewers {
+			v.wait(t, stepTimeout, "share gone from the roster and the slides slot", func(s snapshot) bool {
+				return s.slot(s.Mids.Slides).State == "no source" && s.sourceOf(sharer.id, "video", "slides") == 0
+			})
 		}
-	}
-	sharer.call(t, "stopShare")
-	for _, v := range viewers {
-		v.wait(t, stepTimeout, "slides slot empty after the share stopped", func(s snapshot) bool {
-			return s.slot(s.Mids.Slides).State == "no source"
-		})
 	}
 }
 
@@ -429,9 +432,9 @@ func resizeRequests(t *testing.T, p *page) {
 		t.Fatal(err)
 	}
 	waitFor(t, p.ctx, stepTimeout, p.name+": request for larger tiles", expr, func(s state) bool {
-		return s.RequestSeq > small.RequestSeq && mainMaxFs(s) == large && acked(s)
+		return s.RequestSeq > small.RequestSeq && mainMaxFs(s) > mainMaxFs(small) && acked(s)
 	})
-	t.Logf("main slot maxFs %d → %d → %d", large, mainMaxFs(small), large)
+	t.Logf("main slot maxFs %d → %d → larger again", large, mainMaxFs(small))
 }
 
 // reloadRejoins reloads one page: it joins again as a new participant, the
