@@ -56,8 +56,8 @@ func (s *session) join(ctx context.Context, msg *JoinMsg) error {
 		return err
 	}
 	s.meeting, s.participantID, s.connID = m, pid, res.GetConnectionId()
-	s.log = s.log.With(zap.String("meeting", msg.Meeting), zap.String("participant", pid), zap.String("connection", s.connID))
-	s.log.Info("joined", zap.String("node", n.id()))
+	s.logp.Store(s.log().With(zap.String("meeting", msg.Meeting), zap.String("participant", pid), zap.String("connection", s.connID)))
+	s.log().Info("joined", zap.String("node", n.id()))
 	m.attach(s, JoinedMsg{Type: TypeJoined, Meeting: msg.Meeting, ParticipantID: pid, ConnectionID: s.connID,
 		Node: n.id(), Roap: RoapFromPB(res.GetAnswer())})
 	return nil
@@ -145,9 +145,9 @@ func (s *session) leave(reason string, tell bool) {
 		_, err := m.nodeOf().api.Leave(ctx, &pb.LeaveRequest{ConnectionId: s.connID})
 		cancel()
 		if err != nil && status.Code(err) != codes.NotFound {
-			s.log.Warn("leave on node", zap.Error(err))
+			s.log().Warn("leave on node", zap.Error(err))
 		} else {
-			s.log.Info("left")
+			s.log().Info("left")
 		}
 	}
 	s.svc.release(m)

@@ -11,7 +11,9 @@ import (
 
 // fakeSession is a session whose socket is only its outbound queue.
 func fakeSession() *session {
-	return &session{log: zap.NewNop(), out: make(chan frame, outboundQueue), in: make(chan inbound, inboundQueue)}
+	s := &session{out: make(chan frame, outboundQueue), in: make(chan inbound, inboundQueue)}
+	s.logp.Store(zap.NewNop())
+	return s
 }
 
 // drain returns the types of the queued messages (and "close" for a

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -37,9 +38,10 @@ type frame struct {
 // worker applies the browser's requests in order; a writer sends; a pinger
 // notices a browser that went silent.
 type session struct {
-	svc  *Service
-	ws   *websocket.Conn
-	log  *zap.Logger
+	svc *Service
+	ws  *websocket.Conn
+	// logp names the browser once it joined; any goroutine reads it.
+	logp atomic.Pointer[zap.Logger]
 	out  chan frame
 	in   chan inbound
 	done chan struct{} // closed when the read loop ends
@@ -60,15 +62,18 @@ type inbound struct {
 }
 
 func newSession(svc *Service, ws *websocket.Conn) *session {
-	return &session{
+	s := &session{
 		svc:  svc,
 		ws:   ws,
-		log:  svc.log,
 		out:  make(chan frame, outboundQueue),
 		in:   make(chan inbound, inboundQueue),
 		done: make(chan struct{}),
 	}
+	s.logp.Store(svc.log)
+	return s
 }
+
+func (s *session) log() *zap.Logger { return s.logp.Load() }
 
 // send queues a message without blocking (callers may hold a meeting's
 // lock). A browser too slow to take its messages is disconnected.
@@ -76,7 +81,7 @@ func (s *session) send(v any) {
 	select {
 	case s.out <- frame{data: encode(v)}:
 	default:
-		s.log.Warn("browser too slow, disconnecting", zap.String("participant", s.participantID))
+		s.log().Warn("browser too slow, disconnecting")
 		go s.ws.Close(websocket.StatusPolicyViolation, "too many unsent messages")
 	}
 }
@@ -130,7 +135,7 @@ func (s *session) read(ctx context.Context) {
 	for {
 		typ, data, err := s.ws.Read(ctx)
 		if err != nil {
-			s.log.Debug("websocket closed", zap.Error(err))
+			s.log().Debug("websocket closed", zap.Error(err))
 			return
 		}
 		if typ != websocket.MessageText {
@@ -199,7 +204,7 @@ func (s *session) ping(ctx context.Context) {
 		err := s.ws.Ping(pctx)
 		cancel()
 		if err != nil {
-			s.log.Info("browser did not answer ping, closing", zap.String("participant", s.participantID), zap.Error(err))
+			s.log().Info("browser did not answer ping, closing", zap.Error(err))
 			_ = s.ws.CloseNow()
 			return
 		}
@@ -254,7 +259,7 @@ func (s *session) handle(ctx context.Context, m inbound) {
 		s.leave(ReasonLeft, true)
 	}
 	if err != nil {
-		s.log.Debug("request failed", zap.String("type", m.typ), zap.Error(err))
+		s.log().Debug("request failed", zap.String("type", m.typ), zap.Error(err))
 		s.sendError(m.typ, err, false)
 	}
 }
