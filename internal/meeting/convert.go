@@ -235,7 +235,7 @@ func errorFor(re string, err error) ErrorMsg {
 		msg.Code = CodeResourceExhausted
 		return msg
 	}
-	if errors.Is(err, ErrNoNode) {
+	if errors.Is(err, ErrNoNode) || errors.Is(err, ErrClosed) {
 		msg.Code = CodeUnavailable
 		return msg
 	}

@@ -183,3 +183,26 @@ func TestTwoBrowsersMeetThroughService(t *testing.T) {
 		t.Fatalf("Bob got errors: %+v", errs)
 	}
 }
+
+// Closing the service ends every session with a fatal error, and each
+// browser's connection leaves the node.
+func TestCloseEndsSessions(t *testing.T) {
+	h := start(t, nil)
+	a := h.join("closing", "Ann", client.Options{Audio: true, AudioSlots: 1})
+	conn := a.node.Joined().ConnectionID
+	if !h.connections("closing")[conn] {
+		t.Fatal("not joined")
+	}
+	if err := h.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := h.wait(a.conn, 0, "fatal error", wsclient.OfType(meeting.TypeError))
+	var e meeting.ErrorMsg
+	_ = m.Decode(&e)
+	if !e.Fatal || e.Code != meeting.CodeUnavailable {
+		t.Fatalf("error %+v", e)
+	}
+	if h.connections("closing")[conn] {
+		t.Fatal("connection still on the node after Close returned")
+	}
+}
