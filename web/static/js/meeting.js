@@ -45,6 +45,7 @@ export class Meeting extends EventTarget {
     this.floorHolder = '';
     this.muted = { audio: false, video: false };
     this.sharing = false;
+    this.floorAsked = false; // a floor grant was sent for the current share
     this.pins = new Map(); // mid → sourceId
     this.maxFsOverride = new Map(); // mid → maxFs (test hook / explicit sizes)
     this.requestSeq = 0;
@@ -100,6 +101,7 @@ export class Meeting extends EventTarget {
     s.on('slots', (m) => this.#onSlots(m.slots || []));
     s.on('mediaRequestAck', (m) => {
       this.lastAck = m;
+      if (!m.applied) this.#note(`media request ${m.seq} was not applied`);
       if (Array.isArray(m.slots)) this.#onSlots(m.slots);
     });
     s.on('activeSpeakers', (m) => {
@@ -303,6 +305,7 @@ export class Meeting extends EventTarget {
     this.dispatchEvent(new Event('controls'));
     await this.roap.negotiate();
     this.sig.send({ type: 'floor', action: 'grant' });
+    this.floorAsked = true;
     this.#changed();
   }
 
@@ -312,7 +315,11 @@ export class Meeting extends EventTarget {
     this.media.share?.sender.track?.stop();
     await this.media.stopShare();
     this.dispatchEvent(new Event('controls'));
-    if (release && this.floorHolder === this.participantId) this.sig.send({ type: 'floor', action: 'release' });
+    // Release what we were granted, unless someone else has taken the floor
+    // since (its floorChanged may still be on the way: then it is ours).
+    const ours = this.floorHolder === this.participantId || this.floorHolder === '';
+    if (release && this.floorAsked && ours) this.sig.send({ type: 'floor', action: 'release' });
+    this.floorAsked = false;
     await this.roap.negotiate();
     this.#changed();
   }
