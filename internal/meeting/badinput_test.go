@@ -158,12 +158,13 @@ func TestBadInputErrorsOnlyTheSender(t *testing.T) {
 // the node within a bounded time.
 func TestVanishedBrowsersLeaveTheNode(t *testing.T) {
 	h := start(t, func(o *meeting.Options) {
-		o.PingInterval, o.PingTimeout = 100*time.Millisecond, 500*time.Millisecond
+		o.PingInterval, o.PingTimeout = 200*time.Millisecond, 2*time.Second
 	})
 	sdp := bareOffer(t)
 
-	// rawJoin joins by hand on a socket that reads only until `joined`.
-	rawJoin := func(name string) (*websocket.Conn, string) {
+	// rawJoin joins by hand. With keepReading the socket goes on reading
+	// (so it answers pings); otherwise it never reads after `joined`.
+	rawJoin := func(name string, keepReading bool) (*websocket.Conn, string) {
 		ws, _, err := websocket.Dial(h.ctx, h.wsURL(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -181,24 +182,33 @@ func TestVanishedBrowsersLeaveTheNode(t *testing.T) {
 			}
 			var j meeting.JoinedMsg
 			if json.Unmarshal(data, &j) == nil && j.Type == meeting.TypeJoined {
+				if keepReading {
+					go func() {
+						for {
+							if _, _, err := ws.Read(context.Background()); err != nil {
+								return
+							}
+						}
+					}()
+				}
 				return ws, j.ConnectionID
 			}
 		}
 	}
 	stay := h.join("gone", "Stays", publisher)
-	crashed, crashedConn := rawJoin("Crashed")
-	silent, silentConn := rawJoin("Silent")
-	if c := h.connections("gone"); !c[crashedConn] || !c[silentConn] {
-		t.Fatalf("node connections %v", c)
-	}
 
-	// The crashed tab's TCP connection closes with no close frame.
+	// A tab that crashes: its TCP connection closes with no close frame.
+	crashed, crashedConn := rawJoin("Crashed", true)
+	if !h.connections("gone")[crashedConn] {
+		t.Fatalf("crashed browser's connection %s not on the node", crashedConn)
+	}
 	_ = crashed.CloseNow()
 	h.eventually("crashed browser's connection gone", func() bool { return !h.connections("gone")[crashedConn] }, nil)
 
-	// The silent one keeps its socket open but never reads again, so it
-	// never answers a ping.
-	_ = silent
+	// A browser whose socket stays open but never reads again, so it never
+	// answers a ping. (`joined` comes only after the node's Join
+	// succeeded, so its connection was there.)
+	_, silentConn := rawJoin("Silent", false)
 	h.eventually("silent browser's connection gone", func() bool { return !h.connections("gone")[silentConn] }, nil)
 
 	if c := h.connections("gone"); len(c) != 1 || !c[stay.node.Joined().ConnectionID] {
