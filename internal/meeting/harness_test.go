@@ -37,7 +37,7 @@ var pages = fstest.MapFS{
 
 // harness is one node (in-process) and the meeting service in front of it.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	node *node.Node
 	api  pb.MediaNodeClient
@@ -47,7 +47,7 @@ type harness struct {
 
 // start runs a node and the service; cleanup closes both and checks that
 // no goroutine outlives them.
-func start(t *testing.T, configure func(*meeting.Options)) *harness {
+func start(t testing.TB, configure func(*meeting.Options)) *harness {
 	t.Helper()
 	baseline := runtime.NumGoroutine()
 	cfg := config.Default()
@@ -102,7 +102,7 @@ func start(t *testing.T, configure func(*meeting.Options)) *harness {
 
 // checkGoroutines waits (bounded) for the goroutine count to return to the
 // baseline and fails with the stacks of the survivors.
-func checkGoroutines(t *testing.T, baseline int) {
+func checkGoroutines(t testing.TB, baseline int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for runtime.NumGoroutine() > baseline {
