@@ -150,7 +150,7 @@ func (m *meeting) apply(n *node, ev *pb.Event) {
 			if n.isDraining() {
 				reason = ReasonNodeDraining
 			}
-			s.finish(LeftMsg{Type: TypeLeft, Reason: reason}, websocket.StatusNormalClosure, p.DeviceLeft.GetReason())
+			s.finish(LeftMsg{Type: TypeLeft, Reason: reason}, websocket.StatusNormalClosure, reason)
 		}
 	case *pb.Event_NodeDraining:
 		// The meeting carries on here; new meetings go elsewhere.

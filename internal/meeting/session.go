@@ -46,8 +46,10 @@ type session struct {
 	in   chan inbound
 	done chan struct{} // closed when the read loop ends
 
-	// closeOnce guards the single close instruction to the writer.
+	// closeOnce guards the single close instruction to the writer;
+	// closing is set once the socket is closing (any goroutine).
 	closeOnce sync.Once
+	closing   atomic.Bool
 
 	// Owned by the worker goroutine; read by others only through the
 	// meeting (under its lock) once attached.
@@ -76,21 +78,31 @@ func newSession(svc *Service, ws *websocket.Conn) *session {
 func (s *session) log() *zap.Logger { return s.logp.Load() }
 
 // send queues a message without blocking (callers may hold a meeting's
-// lock). A browser too slow to take its messages is disconnected.
+// lock). A browser too slow to take its messages is disconnected; once the
+// socket is closing, further messages are dropped.
 func (s *session) send(v any) {
+	if s.closing.Load() {
+		return
+	}
 	select {
 	case s.out <- frame{data: encode(v)}:
 	default:
-		s.log().Warn("browser too slow, disconnecting")
-		go s.ws.Close(websocket.StatusPolicyViolation, "too many unsent messages")
+		if s.closing.CompareAndSwap(false, true) {
+			s.log().Warn("browser too slow, disconnecting")
+			go s.ws.Close(websocket.StatusPolicyViolation, "too many unsent messages")
+		}
 	}
 }
 
-// finish queues v (if any) and then the close of the socket.
+// finish queues v (if any) and then the close of the socket with code and
+// a short fixed reason (the frame allows 123 bytes).
 func (s *session) finish(v any, code websocket.StatusCode, reason string) {
 	s.closeOnce.Do(func() {
 		if v != nil {
 			s.send(v)
+		}
+		if !s.closing.CompareAndSwap(false, true) {
+			return
 		}
 		select {
 		case s.out <- frame{close: true, code: code, reason: reason}:
@@ -104,7 +116,7 @@ func (s *session) sendError(re string, err error, fatal bool) {
 	m := errorFor(re, err)
 	m.Fatal = fatal
 	if fatal {
-		s.finish(m, websocket.StatusPolicyViolation, m.Message)
+		s.finish(m, websocket.StatusPolicyViolation, "fatal error")
 		return
 	}
 	s.send(m)
