@@ -95,6 +95,9 @@ type Congestion struct {
 	// StartKbps is the estimate before any feedback (0: 300 kbit/s); probes
 	// at start raise it within seconds.
 	StartKbps int `yaml:"start_kbps"`
+	// PacingFactor > 0 paces each receiver's video at this multiple of its
+	// estimate (2.5 is usual); 0: no pacer.
+	PacingFactor float64 `yaml:"pacing_factor"`
 }
 
 // Rooms holds room defaults.
@@ -203,6 +206,9 @@ func (c Config) Validate() error {
 	}
 	if c.RTC.Congestion.StartKbps < 0 || c.RTC.Congestion.StartKbps > 20_000 {
 		return fmt.Errorf("rtc.congestion.start_kbps %d outside [0, 20000]", c.RTC.Congestion.StartKbps)
+	}
+	if f := c.RTC.Congestion.PacingFactor; !(f >= 0 && f <= 10) {
+		return fmt.Errorf("rtc.congestion.pacing_factor %v outside [0, 10]", f)
 	}
 	for _, ip := range append(append([]string{}, c.RTC.ListenIPs...), c.RTC.NAT1To1IPs...) {
 		if net.ParseIP(ip) == nil {

@@ -51,6 +51,8 @@ func TestRejectsBadConfig(t *testing.T) {
 		"bad format":    {args: []string{"-log-format", "xml"}, want: "log.format"},
 		"bad listen":    {args: []string{"-grpc-listen", "nope"}, want: "grpc.listen"},
 		"extra args":    {args: []string{"stray"}, want: "unexpected"},
+		"start rate":    {yaml: "rtc:\n  congestion:\n    start_kbps: 50000\n", want: "start_kbps"},
+		"pacing":        {yaml: "rtc:\n  congestion:\n    pacing_factor: -1\n", want: "pacing_factor"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -19,6 +19,11 @@ type Options struct {
 	// time.Now).
 	Now    func() time.Time
 	Logger *zap.Logger
+	// PacingFactor: video leaves at this multiple of the estimate
+	// (0: DefaultPacingFactor; negative: no pacing).
+	PacingFactor float64
+	// PacerQueue bounds the video packets waiting (0: DefaultPacerQueue).
+	PacerQueue int
 }
 
 // fbKey identifies a transport-cc message: pion's SRTCP session hands a
@@ -64,6 +69,7 @@ type Controller struct {
 	sentRate  int
 
 	prober *prober
+	pacer  *pacer // nil without pacing
 }
 
 // Counters count what the controller has processed.
@@ -115,9 +121,24 @@ func New(o Options) *Controller {
 	}
 	c.base = c.now()
 	c.rateAt = c.base
-	c.estimate.Store(int64(c.est.Estimate()))
+	if o.PacingFactor == 0 {
+		o.PacingFactor = DefaultPacingFactor
+	}
+	if o.PacingFactor > 0 {
+		c.pacer = newPacer(c, o.PacingFactor, o.PacerQueue)
+	}
+	c.publish(c.est.Estimate())
 	c.prober = newProber(c)
 	return c
+}
+
+// publish makes estimate (bit/s) the one the allocator reads and the
+// pacer paces at.
+func (c *Controller) publish(estimate int) {
+	c.estimate.Store(int64(estimate))
+	if c.pacer != nil {
+		c.pacer.setEstimate(estimate)
+	}
 }
 
 // record notes one packet sent with transport sequence number seq. Called
@@ -179,7 +200,7 @@ func (c *Controller) onTWCC(fb *rtcp.TransportLayerCC) {
 			c.counters.Failed++
 		}
 	}
-	c.estimate.Store(int64(c.est.Estimate()))
+	c.publish(c.est.Estimate())
 }
 
 // drain hands the estimator every recorded packet up to upTo that it has
@@ -221,7 +242,7 @@ func (c *Controller) onREMB(p *rtcp.ReceiverEstimatedMaximumBitrate) {
 	defer c.mu.Unlock()
 	c.est.OnREMB(int(min(p.Bitrate, 1<<40)), now)
 	c.counters.REMBMessages++
-	c.estimate.Store(int64(c.est.Estimate()))
+	c.publish(c.est.Estimate())
 }
 
 // Tick is called by the room's actor after each allocation: caps bounds
@@ -248,7 +269,7 @@ func (c *Controller) Tick(caps, allocated, wanted int, canProbe bool) int {
 	if ok {
 		c.counters.Probes++
 	}
-	c.estimate.Store(int64(estimate))
+	c.publish(estimate)
 	c.mu.Unlock()
 	if ok {
 		c.prober.start(probe)

@@ -102,7 +102,7 @@ func (h *harness) feed(t *testing.T, pkts []rtcp.Packet) {
 // near the capacity.
 func TestControllerTracksBottleneck(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	h := newHarness(t, Options{Now: clk.Now})
+	h := newHarness(t, Options{Now: clk.Now, PacingFactor: -1})
 	const capacity = 1_000_000
 	rec := twcc.NewRecorder(99)
 	var free time.Time
@@ -157,7 +157,7 @@ func TestControllerTracksBottleneck(t *testing.T) {
 
 func TestControllerIgnoresDuplicateFeedback(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	h := newHarness(t, Options{Now: clk.Now})
+	h := newHarness(t, Options{Now: clk.Now, PacingFactor: -1})
 	rec := twcc.NewRecorder(99)
 	h.sink = func(seq uint16, _ int) { rec.Record(1234, seq, clk.Now().Add(20*time.Millisecond).UnixMicro()) }
 	for range 20 {
@@ -175,7 +175,7 @@ func TestControllerIgnoresDuplicateFeedback(t *testing.T) {
 
 func TestControllerREMBFallback(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	h := newHarness(t, Options{Now: clk.Now})
+	h := newHarness(t, Options{Now: clk.Now, PacingFactor: -1})
 	h.feed(t, []rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 120_000, SSRCs: []uint32{1234}}})
 	if got := h.c.Estimate(); got != 120_000 {
 		t.Fatalf("estimate %d after a 120 kbit/s REMB", got)
@@ -194,7 +194,7 @@ func TestControllerREMBFallback(t *testing.T) {
 // the estimate.
 func TestControllerStartProbe(t *testing.T) {
 	defer test.CheckRoutines(t)()
-	h := newHarness(t, Options{Estimator: bwe.EstimatorOptions{StartBitrate: 300_000}})
+	h := newHarness(t, Options{Estimator: bwe.EstimatorOptions{StartBitrate: 300_000}, PacingFactor: -1})
 	defer h.c.Close()
 	type sent struct {
 		seq uint16

@@ -2,6 +2,7 @@ package cc
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -23,8 +24,9 @@ type ccInterceptor struct {
 	c *Controller
 }
 
-// BindLocalStream records every packet of a stream that carries the
-// transport-wide sequence number extension.
+// BindLocalStream paces the stream's packets (audio and padding never
+// wait) and records every packet that carries the transport-wide sequence
+// number extension when it leaves.
 func (i *ccInterceptor) BindLocalStream(info *interceptor.StreamInfo, next interceptor.RTPWriter) interceptor.RTPWriter {
 	id := uint8(0)
 	for _, e := range info.RTPHeaderExtensions {
@@ -32,15 +34,23 @@ func (i *ccInterceptor) BindLocalStream(info *interceptor.StreamInfo, next inter
 			id = uint8(e.ID)
 		}
 	}
-	if id == 0 {
-		return next
-	}
 	c := i.c
+	audio := strings.HasPrefix(strings.ToLower(info.MimeType), "audio/")
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if ext := h.GetExtension(id); len(ext) >= 2 {
-			c.record(binary.BigEndian.Uint16(ext), h.MarshalSize()+len(payload)+int(h.PaddingSize))
+		var seq uint16
+		ok := false
+		if id != 0 {
+			if ext := h.GetExtension(id); len(ext) >= 2 {
+				seq, ok = binary.BigEndian.Uint16(ext), true
+			}
 		}
-		return next.Write(h, payload, a)
+		if c.pacer == nil {
+			if ok {
+				c.record(seq, h.MarshalSize()+len(payload)+int(h.PaddingSize))
+			}
+			return next.Write(h, payload, a)
+		}
+		return c.pacer.write(next, h, payload, a, seq, ok, audio)
 	})
 }
 

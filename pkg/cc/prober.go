@@ -121,6 +121,11 @@ func (c *Controller) SetProbeSender(s ProbeSender) {
 // ProbePackets counts probe packets sent.
 func (c *Controller) ProbePackets() uint64 { return c.prober.sent.Load() }
 
-// Close stops the prober goroutine. It is idempotent; the controller keeps
+// Close stops the prober and pacer goroutines. It is idempotent; the controller keeps
 // answering Estimate and Stats.
-func (c *Controller) Close() { c.prober.close() }
+func (c *Controller) Close() {
+	c.prober.close()
+	if c.pacer != nil {
+		c.pacer.close()
+	}
+}

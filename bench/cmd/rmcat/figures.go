@@ -1,0 +1,102 @@
+package main
+
+import (
+	"time"
+)
+
+// phase is one step of the capacity schedule.
+type phase struct {
+	At   time.Duration
+	Rate int // bit/s
+}
+
+// rfc8867 is the RFC 8867 §5.1 (variable available capacity, single flow)
+// schedule: 1 → 2.5 → 0.6 → 1 Mbit/s at 0, 40, 60 and 80 s, for 100 s.
+var rfc8867 = []phase{{0, 1_000_000}, {40 * time.Second, 2_500_000}, {60 * time.Second, 600_000}, {80 * time.Second, 1_000_000}}
+
+const testDuration = 100 * time.Second
+
+// capacityAt returns the scheduled rate at t.
+func capacityAt(schedule []phase, t time.Duration) int {
+	rate := schedule[0].Rate
+	for _, p := range schedule {
+		if t >= p.At {
+			rate = p.Rate
+		}
+	}
+	return rate
+}
+
+// sample is one observation, every sampleEvery.
+type sample struct {
+	T         time.Duration `json:"t_ms"`
+	Capacity  int           `json:"capacity_bps"`
+	Estimate  int           `json:"estimate_bps"`
+	Offered   int           `json:"offered_bps"`   // sent towards the receiver, over rateWindow
+	Delivered int           `json:"delivered_bps"` // read by the receiver, over rateWindow
+	Allocated int           `json:"allocated_bps"`
+	Layers    []int         `json:"layers"` // per slot, -1 when not live
+	Frozen    int           `json:"frozen_slots"`
+}
+
+// step is the reaction to one change of capacity.
+type step struct {
+	At       time.Duration `json:"at_ms"`
+	From, To int           // bit/s
+	// After is how long the offered rate took to reach 90 % of the new
+	// capacity (an increase) or to get under it (a decrease); -1 if it did
+	// not within the phase.
+	After time.Duration `json:"after_ms"`
+}
+
+// figures are the report's numbers.
+type figures struct {
+	Utilization float64       `json:"utilization"` // mean of min(delivered, capacity)/capacity
+	Overshoot   float64       `json:"overshoot"`   // mean of max(offered-capacity, 0)/capacity
+	QueueP50    time.Duration `json:"queue_delay_p50_ms"`
+	QueueP95    time.Duration `json:"queue_delay_p95_ms"`
+	Steps       []step        `json:"steps"`
+	// FrozenTime sums, over the slots, the time a slot's picture did not
+	// change for more than freezeAfter.
+	FrozenTime time.Duration `json:"frozen_ms"`
+}
+
+// compute derives the figures from samples (sampleEvery apart) and the
+// schedule.
+func compute(schedule []phase, samples []sample, sampleEvery time.Duration) figures {
+	var f figures
+	n := 0
+	for _, s := range samples {
+		if s.Capacity <= 0 {
+			continue
+		}
+		f.Utilization += float64(min(s.Delivered, s.Capacity)) / float64(s.Capacity)
+		f.Overshoot += float64(max(s.Offered-s.Capacity, 0)) / float64(s.Capacity)
+		f.FrozenTime += time.Duration(s.Frozen) * sampleEvery
+		n++
+	}
+	if n > 0 {
+		f.Utilization /= float64(n)
+		f.Overshoot /= float64(n)
+	}
+	for i := 1; i < len(schedule); i++ {
+		p := schedule[i]
+		end := testDuration
+		if i+1 < len(schedule) {
+			end = schedule[i+1].At
+		}
+		st := step{At: p.At, From: schedule[i-1].Rate, To: p.Rate, After: -1}
+		up := p.Rate > st.From
+		for _, s := range samples {
+			if s.T < p.At || s.T >= end {
+				continue
+			}
+			if (up && float64(s.Offered) >= 0.9*float64(p.Rate)) || (!up && s.Offered <= p.Rate) {
+				st.After = s.T - p.At
+				break
+			}
+		}
+		f.Steps = append(f.Steps, st)
+	}
+	return f
+}
