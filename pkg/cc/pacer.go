@@ -65,7 +65,7 @@ type pacer struct {
 	ring     []queued // allocated on first use
 	size     int
 	head, n  int
-	bytes    int // queued
+	bytes    int  // queued
 	sending  bool // the pacer goroutine is writing: writers must queue
 	dropping [maxTrackedSSRCs]struct {
 		ssrc uint32
