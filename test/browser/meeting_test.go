@@ -40,8 +40,8 @@ const minFrames = 10
 //  5. a participant reloading its page rejoins and media resumes;
 //  6. a screenshot of a page is written as an artifact;
 //
-// and the page's screen share (slides slot, floor) and its media request
-// on window resize.
+// and the page's screen share (slides slot, floor), its media request on
+// window resize, and pinning by clicking tiles.
 func TestBrowserMeeting(t *testing.T) {
 	chromiumPath(t) // skip (or fail on CI) before starting anything
 	checkLeaks(t)
@@ -99,7 +99,11 @@ func TestBrowserMeeting(t *testing.T) {
 	if !t.Run("resizing the window re-requests the slots", func(t *testing.T) { resizeRequests(t, cy) }) {
 		return
 	}
-	t.Run("reload rejoins and media resumes", func(t *testing.T) { reloadRejoins(t, st.node, room, bob, pages) })
+	if !t.Run("reload rejoins and media resumes", func(t *testing.T) { reloadRejoins(t, st.node, room, bob, pages) }) {
+		return
+	}
+	// Ada's main slot was pinned to Bob's old camera (layer test).
+	t.Run("clicking tiles unpins and pins", func(t *testing.T) { clickPins(t, ada, cy) })
 }
 
 // mediaFlows waits until every page decodes video from every other
@@ -469,4 +473,49 @@ func reloadRejoins(t *testing.T, node pb.MediaNodeClient, room string, p *page, 
 		t.Errorf("node has %d participants after the reload, want %d", n, len(pages))
 	}
 	mediaFlows(t, pages)
+}
+
+// clickPins: the viewer's main tile is pinned to a source that has left, so
+// it shows "invalid source"; clicking it unpins it (active speaker fills it
+// again); clicking the tile that shows other pins that source.
+func clickPins(t *testing.T, viewer, other *page) {
+	main := viewer.snap(t).Mids.Main
+	viewer.wait(t, stepTimeout, "main slot pinned to a departed source", func(s snapshot) bool {
+		return s.slot(main).State == "invalid source"
+	})
+	if err := chromedp.Do(viewer.ctx, chromedp.Click(chromedp.CSS(`.tile[data-mid="`+main+`"]`))); err != nil {
+		t.Fatal(err)
+	}
+	viewer.wait(t, stepTimeout, "main slot live again after unpinning", func(s snapshot) bool {
+		return s.slot(main).State == "live"
+	})
+	s := viewer.wait(t, stepTimeout, other.name+"'s video live in a tile", func(s snapshot) bool {
+		sl, ok := s.slotShowing(s.source(other.id, "video"))
+		return ok && sl.State == "live"
+	})
+	src := s.source(other.id, "video")
+	sl, _ := s.slotShowing(src)
+	if err := chromedp.Do(viewer.ctx, chromedp.Click(chromedp.CSS(`.tile[data-mid="`+sl.Mid+`"]`))); err != nil {
+		t.Fatal(err)
+	}
+	type request struct {
+		Policy   string
+		SourceID uint32
+		Slots    []string
+	}
+	waitFor(t, viewer.ctx, stepTimeout, "a receiver-selected request for "+other.name, `window.switchyard.lastRequest`, func(rs []request) bool {
+		for _, r := range rs {
+			if r.Policy == "receiver-selected" && r.SourceID == src && len(r.Slots) == 1 && r.Slots[0] == sl.Mid {
+				return true
+			}
+		}
+		return false
+	})
+	viewer.wait(t, stepTimeout, "pinned tile live with "+other.name, func(s snapshot) bool {
+		got := s.slot(sl.Mid)
+		return got.State == "live" && got.SourceID == src
+	})
+	if !mustEval[bool](t, viewer.ctx, `document.querySelector('.tile[data-mid="`+sl.Mid+`"]').classList.contains('pinned')`) {
+		t.Errorf("tile %s is not marked pinned", sl.Mid)
+	}
 }
