@@ -92,6 +92,7 @@ func allocate(in planInput, out []planned) allocation {
 			continue
 		}
 		p.budget = a.Bitrate
+		p.alloc = costs[index[k]][a.Layer].index
 	}
 	return res
 }

@@ -120,12 +120,16 @@ func (c *Connection) estimate() int {
 	return c.cc.Estimate()
 }
 
-// currentLayers maps each video slot forwarding a layer to its index.
+// currentLayers maps each video slot to the layer the allocator gave it
+// last time. The hysteresis works on the allocation, not on the layer
+// forwarded: the selector switches up only after its hold, and an
+// allocation that flipped meanwhile (a budget near a threshold) would keep
+// restarting that hold.
 func (c *Connection) currentLayers() map[string]int {
 	out := make(map[string]int, len(c.slots))
 	for _, s := range c.slots {
-		if s.kind == KindVideo && s.status.State == SlotLive && s.target != nil {
-			out[s.mid] = s.status.Layer
+		if s.kind == KindVideo && s.allocated >= 0 {
+			out[s.mid] = s.allocated
 		}
 	}
 	return out
@@ -136,6 +140,11 @@ func (c *Connection) currentLayers() map[string]int {
 // allocator wants. Runs on the actor after applyPlan.
 func (c *Connection) afterAllocation(ps []planned, a allocation) {
 	c.ccPaused.Store(int32(a.paused))
+	for _, p := range ps {
+		if s := c.slotByMid(p.mid); s != nil {
+			s.allocated = p.alloc
+		}
+	}
 	if c.cc == nil {
 		return
 	}

@@ -30,8 +30,8 @@ type planInput struct {
 	// estimate is the connection's bandwidth estimate in bit/s (0: none,
 	// only the caps bound the allocation).
 	estimate int
-	// current is the simulcast layer each video slot forwards now (by mid;
-	// absent or -1: none), for the allocator's hysteresis.
+	// current is the simulcast layer the allocator gave each video slot
+	// last time (by mid; absent or -1: none), for its hysteresis.
 	current map[string]int
 }
 
@@ -46,6 +46,9 @@ type planned struct {
 	limits   simulcast.Limits
 	budget   int
 	priority int
+	// alloc is the simulcast layer the allocator gave a video slot, -1
+	// when it gave none (paused, or no budget to allocate).
+	alloc int
 }
 
 // audioSlotBitrate is what an audio slot is assumed to cost (Opus), for
@@ -60,7 +63,7 @@ func plan(in planInput) ([]planned, allocation) {
 	out := make([]planned, len(in.slots))
 	index := make(map[string]int, len(in.slots))
 	for i, s := range in.slots {
-		out[i] = planned{mid: s.mid, kind: s.kind, state: SlotNoSource}
+		out[i] = planned{mid: s.mid, kind: s.kind, state: SlotNoSource, alloc: -1}
 		index[s.mid] = i
 	}
 	if in.request == nil {

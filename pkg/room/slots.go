@@ -28,6 +28,9 @@ type slot struct {
 	target   *forwarder.Receiver
 	status   SlotStatus
 	prober   *forwarder.Prober // video slots: sends the connection's bandwidth probes
+	// allocated is the simulcast layer the allocator gave the slot last
+	// time, -1 for none (its hysteresis state).
+	allocated int
 }
 
 // noActiveLayer tells "no layer is active" apart from "none fits the
@@ -83,7 +86,7 @@ func (c *Connection) attachSlots() error {
 		s := &slot{
 			mid: mid, kind: kind, down: down, sender: sender,
 			selector: simulcast.NewSelector(simulcast.SelectorOptions{}),
-			status:   SlotStatus{Mid: mid, State: SlotNoSource},
+			status:   SlotStatus{Mid: mid, State: SlotNoSource}, allocated: -1,
 		}
 		if kind == KindVideo {
 			s.prober = forwarder.NewProber(down)
