@@ -56,8 +56,20 @@ export class Meeting extends EventTarget {
     this.connectionState = 'new';
   }
 
-  /** Opens media and the socket, sends `join`. Resolves when `joined` arrives. */
+  /**
+   * Opens media and the socket, sends `join`. Resolves when `joined`
+   * arrives; on failure everything opened is closed again.
+   */
   async start() {
+    try {
+      await this.#start();
+    } catch (err) {
+      this.#fail(err.message || String(err));
+      throw err;
+    }
+  }
+
+  async #start() {
     let local = null;
     try {
       local = await openLocalMedia();
