@@ -1,11 +1,9 @@
 package meeting_test
 
 import (
-	"bytes"
 	"context"
 	"net/http/httptest"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -18,6 +16,7 @@ import (
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
 	"github.com/switchyard-sfu/switchyard/internal/config"
+	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
 	"github.com/switchyard-sfu/switchyard/internal/node"
@@ -95,25 +94,9 @@ func start(t testing.TB, configure func(*meeting.Options)) *harness {
 		}
 		_ = conn.Close()
 		cancel()
-		checkGoroutines(t, baseline)
+		leakcheck.Check(t, baseline)
 	})
 	return h
-}
-
-// checkGoroutines waits (bounded) for the goroutine count to return to the
-// baseline and fails with the stacks of the survivors.
-func checkGoroutines(t testing.TB, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			var b bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-			t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func (h *harness) wsURL() string { return "ws" + strings.TrimPrefix(h.http.URL, "http") + "/ws" }

@@ -5,7 +5,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
@@ -180,24 +179,10 @@ func startCluster(t *testing.T) *cluster {
 		_ = svc.Close()
 		srv.Close()
 		cancel()
-		checkGoroutines(t, baseline)
+		leakcheck.Check(t, baseline)
 	})
 	return &cluster{t: t, ctx: ctx, nodes: map[string]*nodeProc{"node-a": a, "node-b": b},
 		ws: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"}
-}
-
-func checkGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			var b bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-			t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type browser struct {
