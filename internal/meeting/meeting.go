@@ -152,8 +152,12 @@ func (m *meeting) nodeOf() *node {
 
 // broadcast sends v to every browser of the meeting. Called with mu.
 func (m *meeting) broadcast(v any) {
+	if len(m.byConn) == 0 {
+		return
+	}
+	data := encode(v)
 	for _, s := range m.byConn {
-		s.send(v)
+		s.sendEncoded(data)
 	}
 }
 

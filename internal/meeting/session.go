@@ -80,12 +80,16 @@ func (s *session) log() *zap.Logger { return s.logp.Load() }
 // send queues a message without blocking (callers may hold a meeting's
 // lock). A browser too slow to take its messages is disconnected; once the
 // socket is closing, further messages are dropped.
-func (s *session) send(v any) {
+func (s *session) send(v any) { s.sendEncoded(encode(v)) }
+
+// sendEncoded is send for a message already encoded (broadcasts encode
+// once for every browser).
+func (s *session) sendEncoded(data []byte) {
 	if s.closing.Load() {
 		return
 	}
 	select {
-	case s.out <- frame{data: encode(v)}:
+	case s.out <- frame{data: data}:
 	default:
 		if s.closing.CompareAndSwap(false, true) {
 			s.log().Warn("browser too slow, disconnecting")
