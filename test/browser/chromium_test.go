@@ -104,11 +104,23 @@ func startBrowser(t *testing.T) context.Context {
 }
 
 // newPage opens a window in its own browser context, installs the scripts
-// that must run before the page's own (preludes), and navigates to url.
-func newPage(t *testing.T, browser context.Context, url string, preludes ...string) context.Context {
+// that must run before the page's own (preludes), and navigates to url. If
+// the test fails, the page's last picture is saved as failure-NAME.png.
+func newPage(t *testing.T, browser context.Context, name, url string, preludes ...string) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		defer cancel()
+		if !t.Failed() {
+			return
+		}
+		if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			path := filepath.Join(artifactDir(t), "failure-"+name+".png")
+			if os.WriteFile(path, png, 0o644) == nil {
+				t.Logf("screenshot of %s at the failure: %s", name, path)
+			}
+		}
+	})
 	install := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		for _, src := range preludes {
 			if _, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument,

@@ -58,13 +58,15 @@ func TestBrowserMeeting(t *testing.T) {
 	// Every page runs testdata/bwe_floor.js first (why: see there).
 	var pages []*page
 	for _, name := range []string{"Ada", "Bob", "Cy"} {
+		start := time.Now()
 		u := st.url + "/room/" + room + "?name=" + url.QueryEscape(name)
-		p := &page{ctx: newPage(t, browser, u, string(bweFloor)), name: name, url: u}
+		p := &page{ctx: newPage(t, browser, name, u, string(bweFloor)), name: name, url: u}
 		pages = append(pages, p)
 		s := p.wait(t, joinTimeout, "joined and connected with everyone so far in the roster", func(s snapshot) bool {
 			return s.State == "joined" && s.ConnectionState == "connected" && len(s.Roster) == len(pages)
 		})
 		p.id = s.ParticipantID
+		t.Logf("%s joined and connected %v after the page opened", name, time.Since(start).Round(time.Millisecond))
 		// Each participant has its own window, so no page is a hidden
 		// (throttled) background tab.
 		if v := mustEval[string](t, p.ctx, "document.visibilityState"); v != "visible" {

@@ -21,7 +21,7 @@ func TestPageUnits(t *testing.T) {
 	checkLeaks(t)
 	srv := staticServer(t)
 	browser := startBrowser(t)
-	page := newPage(t, browser, srv.URL+"/unit/unit.html")
+	page := newPage(t, browser, "unit", srv.URL+"/unit/unit.html")
 	type failure struct{ Name, Error string }
 	type results struct {
 		Done     bool
@@ -45,7 +45,7 @@ func TestLobby(t *testing.T) {
 	checkLeaks(t)
 	srv := staticServer(t)
 	browser := startBrowser(t)
-	page := newPage(t, browser, srv.URL+"/")
+	page := newPage(t, browser, "lobby", srv.URL+"/")
 	err := chromedp.Do(page,
 		chromedp.SetValue(chromedp.ID("meeting"), "bad name!"),
 		chromedp.SetValue(chromedp.ID("name"), "Ada Lovelace"),
