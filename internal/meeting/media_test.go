@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
@@ -205,4 +207,53 @@ func TestCloseEndsSessions(t *testing.T) {
 	if h.connections("closing")[conn] {
 		t.Fatal("connection still on the node after Close returned")
 	}
+}
+
+// When its last browser leaves, a meeting's room is closed on the node,
+// unless someone who did not come through the service (like the node's
+// own demo participants) is still in it. The floor goes to whoever asks
+// and everyone hears of it.
+func TestEmptyMeetingsClose(t *testing.T) {
+	h := start(t, nil)
+	solo := h.join("solo", "Solo", client.Options{Audio: true, AudioSlots: 1})
+	from := solo.conn.Len()
+	if _, err := solo.node.GrantFloor(h.ctx, &pb.GrantFloorRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := h.wait(solo.conn, from, "floorChanged", wsclient.OfType(meeting.TypeFloorChanged))
+	var fc meeting.FloorChangedMsg
+	_ = m.Decode(&fc)
+	if fc.ParticipantID != solo.node.Joined().ParticipantID || fc.Previous != "" {
+		t.Fatalf("floorChanged %+v", fc)
+	}
+	if _, err := solo.node.Leave(h.ctx, &pb.LeaveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("empty room closed", func() bool {
+		_, err := h.api.GetRoom(h.ctx, &pb.GetRoomRequest{RoomId: "solo"})
+		return status.Code(err) == codes.NotFound
+	}, nil)
+
+	// A participant joined straight through the node's API keeps its
+	// room open after the last browser left.
+	if _, err := h.api.CreateRoom(h.ctx, &pb.CreateRoomRequest{RoomId: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	direct, err := client.Join(h.ctx, client.Options{Node: h.api, RoomID: "kept", ParticipantID: "direct", DeviceID: "d",
+		Audio: true, LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(direct.Close)
+	visitor := h.join("kept", "Visitor", client.Options{AudioSlots: 1})
+	if _, err := visitor.node.Leave(h.ctx, &pb.LeaveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	// The meeting is torn down once the visitor is gone; a new browser
+	// then finds the room where it is.
+	again := h.join("kept", "Again", client.Options{AudioSlots: 1})
+	if r, err := h.api.GetRoom(h.ctx, &pb.GetRoomRequest{RoomId: "kept"}); err != nil || len(r.GetParticipants()) != 2 {
+		t.Fatalf("kept room: %v %v", r, err)
+	}
+	_ = again
 }
