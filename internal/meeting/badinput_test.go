@@ -145,6 +145,17 @@ func TestBadInputErrorsOnlyTheSender(t *testing.T) {
 	bobErrors++
 	h.expectError(bob.conn, joinMsg("review", "Bob again", "v=0"), "join", meeting.CodeFailedPrecondition)
 	bobErrors++
+	// A renegotiation with garbage SDP: the node's ROAP ERROR comes back
+	// for the page's state machine, then the error; nothing changes.
+	from = bob.conn.Len()
+	h.expectError(bob.conn, `{"type":"roap","roap":{"messageType":"OFFER","seq":9,"sdp":"garbage"}}`, "roap", meeting.CodeInvalidArgument)
+	bobErrors++
+	m, _ := h.wait(bob.conn, from, "ROAP ERROR", wsclient.OfType(meeting.TypeRoap))
+	var r meeting.RoapOutMsg
+	_ = m.Decode(&r)
+	if r.Roap.MessageType != "ERROR" || r.Roap.Seq != 9 || r.Roap.ErrorType != "FAILED" {
+		t.Fatalf("relayed %+v", r.Roap)
+	}
 	if n := len(errorsOf(bob.conn)); n != bobErrors {
 		t.Fatalf("Bob got %d errors, want only his own %d: %+v", n, bobErrors, errorsOf(bob.conn))
 	}
