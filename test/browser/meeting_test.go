@@ -41,7 +41,7 @@ const minFrames = 10
 //  6. a screenshot of a page is written as an artifact;
 //
 // and the page's screen share (slides slot, floor), its media request on
-// window resize, and pinning by clicking tiles.
+// window resize, ICE restart, and pinning by clicking tiles.
 func TestBrowserMeeting(t *testing.T) {
 	chromiumPath(t) // skip (or fail on CI) before starting anything
 	checkLeaks(t)
@@ -99,6 +99,9 @@ func TestBrowserMeeting(t *testing.T) {
 		return
 	}
 	if !t.Run("resizing the window re-requests the slots", func(t *testing.T) { resizeRequests(t, cy) }) {
+		return
+	}
+	if !t.Run("ICE restart keeps media flowing", func(t *testing.T) { iceRestart(t, cy, pages) }) {
 		return
 	}
 	if !t.Run("reload rejoins and media resumes", func(t *testing.T) { reloadRejoins(t, st.node, room, bob, pages) }) {
@@ -520,4 +523,22 @@ func clickPins(t *testing.T, viewer, other *page) {
 	if !mustEval[bool](t, viewer.ctx, `document.querySelector('.tile[data-mid="`+sl.Mid+`"]').classList.contains('pinned')`) {
 		t.Errorf("tile %s is not marked pinned", sl.Mid)
 	}
+}
+
+// iceRestart: the page restarts ICE (what it does by itself when its
+// connection fails) through a ROAP renegotiation; new ICE credentials are
+// in use and media flows both ways again.
+func iceRestart(t *testing.T, p *page, pages []*page) {
+	before := mustEval[string](t, p.ctx, "window.switchyard.iceUfrag")
+	p.call(t, "restartIce")
+	type iceState struct {
+		Ufrag, ConnectionState string
+		Restarts               int
+	}
+	waitFor(t, p.ctx, stepTimeout, p.name+": new ICE credentials, connected", `({ufrag: window.switchyard.iceUfrag,
+	  connectionState: window.switchyard.connectionState, restarts: window.switchyard.iceRestarts})`,
+		func(s iceState) bool {
+			return s.Ufrag != "" && s.Ufrag != before && s.ConnectionState == "connected" && s.Restarts == 1
+		})
+	mediaFlows(t, pages)
 }

@@ -54,6 +54,7 @@ export class Meeting extends EventTarget {
     this.errors = [];
     this.tiles = new Map(); // mid → Tile (video slots)
     this.connectionState = 'new';
+    this.iceRestarts = 0;
   }
 
   /**
@@ -79,6 +80,12 @@ export class Meeting extends EventTarget {
     this.media = new MediaSession(local);
     this.media.pc.addEventListener('connectionstatechange', () => {
       this.connectionState = this.media.pc.connectionState;
+      // The network changed under us (new address, lost path): restart ICE
+      // through a ROAP offer; the node keeps a failed connection for a
+      // while for exactly this.
+      if (this.connectionState === 'failed' && this.state === 'joined') {
+        this.restartIce().catch((err) => this.#note(`ICE restart: ${err.message}`));
+      }
       this.#changed();
     });
     this.sig = new Signaling(this.url);
@@ -334,6 +341,23 @@ export class Meeting extends EventTarget {
     this.floorAsked = false;
     await this.roap.negotiate();
     this.#changed();
+  }
+
+  /**
+   * Restarts ICE (new credentials, new candidate checks) with a ROAP
+   * renegotiation; resolves when the node has answered.
+   */
+  async restartIce() {
+    if (this.state !== 'joined') throw new Error('not in a meeting');
+    this.iceRestarts += 1;
+    this.media.pc.restartIce();
+    await this.roap.negotiate();
+  }
+
+  /** The ICE username fragment of the current local description. */
+  localIceUfrag() {
+    const sdp = this.media?.pc.localDescription?.sdp ?? '';
+    return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? '';
   }
 
   /** Leaves the meeting; resolves when the service said `left` or the socket closed. */

@@ -123,7 +123,10 @@ window.switchyard = {
       slides: s.find((x) => x.role === 'slides')?.mid ?? '',
     };
   },
+  get iceRestarts() { return meeting?.iceRestarts ?? 0; },
+  get iceUfrag() { return meeting?.localIceUfrag() ?? ''; },
   stats: () => meeting.stats(),
+  restartIce: () => meeting.restartIce(),
   setMuted: (kind, muted, participantId) => meeting.setMuted(kind, muted, participantId),
   pin: (mid, sourceId) => meeting.pin(mid, sourceId),
   setSlotMaxFs: (mid, maxFs) => meeting.setSlotMaxFs(mid, maxFs),
