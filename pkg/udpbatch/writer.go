@@ -43,10 +43,15 @@ type Writer struct {
 	pending *batch // datagrams waiting for a send; guarded by mu
 	free    []*batch
 
-	// sendMu serializes batch sends in the order the batches were taken,
-	// so two datagrams of one stream never leave out of order. It is
-	// taken while mu is held and mu is released after: never the reverse.
-	sendMu sync.Mutex
+	// Batches are sent in the order they were taken, so two datagrams of
+	// one stream never leave out of order: each taken batch gets a ticket
+	// (under mu) and its sender waits, without holding mu, until the
+	// batches before it have left. Writers keep filling the next batch
+	// meanwhile.
+	tickets uint64     // next ticket; guarded by mu
+	turnMu  sync.Mutex // guards serving
+	serving uint64     // ticket whose batch may be sent now
+	turn    *sync.Cond // on turnMu; signalled when serving advances
 
 	stats counters
 }
@@ -84,6 +89,7 @@ func New(conn *net.UDPConn, o Options) (*Writer, error) {
 		return nil, fmt.Errorf("udpbatch: %w", err)
 	}
 	w := &Writer{conn: conn, size: o.Size, sys: sys}
+	w.turn = sync.NewCond(&w.turnMu)
 	w.pending = newBatch(o.Size)
 	return w, nil
 }
@@ -176,14 +182,22 @@ func (w *Writer) takeLocked() *batch {
 	return b
 }
 
-// sendLocked sends b, which was just taken with mu held, and releases mu:
-// sends keep the order of takes, and writers go on filling the next batch
-// meanwhile.
+// sendLocked sends b, which was just taken with mu held, and releases mu.
+// It waits for the batches taken before b to leave first.
 func (w *Writer) sendLocked(b *batch) {
-	w.sendMu.Lock()
+	ticket := w.tickets
+	w.tickets++
 	w.mu.Unlock()
+	w.turnMu.Lock()
+	for w.serving != ticket {
+		w.turn.Wait()
+	}
+	w.turnMu.Unlock()
 	sent, failed := w.sys.send(b)
-	w.sendMu.Unlock()
+	w.turnMu.Lock()
+	w.serving++
+	w.turn.Broadcast()
+	w.turnMu.Unlock()
 	w.stats.batches.Add(1)
 	w.stats.batched.Add(uint64(sent))
 	w.stats.errors.Add(uint64(failed))
