@@ -60,7 +60,7 @@ func TestBrowserMeeting(t *testing.T) {
 	for _, name := range []string{"Ada", "Bob", "Cy"} {
 		start := time.Now()
 		u := st.url + "/room/" + room + "?name=" + url.QueryEscape(name)
-		p := &page{ctx: newPage(t, browser, name, u, string(bweFloor)), name: name, url: u}
+		p := &page{ctx: newPage(t, browser, name, u, string(bweFloor)), name: name}
 		pages = append(pages, p)
 		s := p.wait(t, joinTimeout, "joined and connected with everyone so far in the roster", func(s snapshot) bool {
 			return s.State == "joined" && s.ConnectionState == "connected" && len(s.Roster) == len(pages)

@@ -140,7 +140,6 @@ func (s snapshot) hasParticipant(id string) bool {
 type page struct {
 	ctx  context.Context
 	name string
-	url  string
 	id   string // participant id of the current join
 }
 
