@@ -50,12 +50,12 @@ export async function collectStats(pc) {
         qualityLimitationReason: s.qualityLimitationReason ?? '',
       });
     } else if (s.type === 'transport') {
-      transport = { ...transport, dtlsState: s.dtlsState, iceState: s.iceState ?? '', bytesReceived: s.bytesReceived ?? 0 };
-    } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
-      // Chrome's send-side bandwidth estimate: what decides how many
-      // simulcast layers it sends.
-      transport = { ...transport, availableOutgoingBitrate: s.availableOutgoingBitrate ?? 0,
-        currentRoundTripTime: s.currentRoundTripTime ?? 0 };
+      transport = { dtlsState: s.dtlsState, iceState: s.iceState ?? '', bytesReceived: s.bytesReceived ?? 0 };
+      // Chrome's send-side bandwidth estimate, on the pair in use: what
+      // decides how many simulcast layers it sends.
+      const pair = s.selectedCandidatePairId ? report.get(s.selectedCandidatePairId) : undefined;
+      transport.availableOutgoingBitrate = pair?.availableOutgoingBitrate ?? 0;
+      transport.currentRoundTripTime = pair?.currentRoundTripTime ?? 0;
     }
   }
   return { inbound, outbound, transport };
