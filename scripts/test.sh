@@ -36,8 +36,9 @@ echo "== benchmarks (smoke: allocations on the forward path)"
 go test -run '^$' -bench 'BenchmarkForward' -benchmem -benchtime=2000x ./pkg/forwarder/
 
 echo "== fuzz (${fuzztime} each)"
-for target in $(go test -list '^Fuzz' ./pkg/... | grep '^Fuzz' | sort -u); do
-  for pkg in $(grep -l "func ${target}(" $(git ls-files 'pkg/*_test.go') | xargs -n1 dirname | sort -u); do
+# Every Fuzz target of the project's own packages (pkg/ and internal/).
+for pkg in $(git ls-files 'pkg/*_test.go' 'internal/*_test.go' | xargs grep -l '^func Fuzz' | xargs -n1 dirname | sort -u); do
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_test.go | sed 's/^func //' | sort -u); do
     echo "-- ${pkg} ${target}"
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "${fuzztime}" "./${pkg}"
   done
