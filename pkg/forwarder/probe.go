@@ -24,13 +24,13 @@ func NewProber(d *DownTrack) *Prober { return &Prober{d: d} }
 
 // Send writes one probe and returns its size in bytes (header and
 // padding). ok is false when no probe can be sent now: d is not bound,
-// closed, paused, has forwarded nothing on its binding yet, or is in the
-// middle of a frame.
+// closed, paused, has no source or is switching sources, has forwarded
+// nothing on its binding yet, or is in the middle of a frame.
 func (p *Prober) Send() (size int, ok bool) {
 	d := p.d
 	b := d.bound.Load()
-	if b == nil || d.closed.Load() || d.paused.Load() {
-		return 0, false
+	if b == nil || d.closed.Load() || d.paused.Load() || d.cur.Load() == nil || d.pend.Load() != nil {
+		return 0, false // nothing forwarded now, or a switch waits for its keyframe
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -71,6 +71,14 @@ func TestProberInsertsPadding(t *testing.T) {
 	if _, ok := p.Send(); ok {
 		t.Fatal("probe sent while paused")
 	}
+	d.SetPaused(false)
+	if _, ok := p.Send(); !ok {
+		t.Fatal("probe not sent after resuming")
+	}
+	d.SwitchTo(nil) // the slot lost its source (avatar)
+	if _, ok := p.Send(); ok {
+		t.Fatal("probe sent on a slot without a source")
+	}
 }
 
 func BenchmarkProberSend(b *testing.B) {
