@@ -68,7 +68,8 @@ func lastRoster(c *wsclient.Conn) meeting.RosterMsg {
 
 func isNodeOffer(m wsclient.Message) bool {
 	var r meeting.RoapOutMsg
-	return m.Type == meeting.TypeRoap && json.Unmarshal(m.Raw, &r) == nil && r.Roap != nil && r.Roap.MessageType == "OFFER"
+	return m.Type == meeting.TypeRoap && json.Unmarshal(m.Raw, &r) == nil && r.Roap != nil &&
+		(r.Roap.MessageType == "OFFER" || r.Roap.MessageType == "OFFER_RESPONSE")
 }
 
 // answered reports whether c sent an ANSWER with seq.
@@ -137,9 +138,9 @@ func TestTwoBrowsersMeetThroughService(t *testing.T) {
 		return names["Alice"] == 2 && names["Bob"] == 2
 	}, bob.c)
 
-	// A node-initiated offer reaches Alice only, and her answer reaches
-	// the node: a second request gets a second offer, which a node still
-	// waiting for the first answer would refuse.
+	// Alice's OFFER_REQUEST gets the node's OFFER_RESPONSE (to her only),
+	// and her answer reaches the node: a second request gets a second
+	// offer, which a node still waiting for the first answer would refuse.
 	for i := 0; i < 2; i++ {
 		from := alice.conn.Len()
 		if err := alice.c.RequestOffer(h.ctx); err != nil {
@@ -148,6 +149,9 @@ func TestTwoBrowsersMeetThroughService(t *testing.T) {
 		m, _ := h.wait(alice.conn, from, "node offer", isNodeOffer)
 		var offer meeting.RoapOutMsg
 		_ = m.Decode(&offer)
+		if offer.Roap.MessageType != "OFFER_RESPONSE" {
+			t.Fatalf("node answered an OFFER_REQUEST with %s, want OFFER_RESPONSE", offer.Roap.MessageType)
+		}
 		h.eventually("Alice's answer sent", func() bool { return answered(alice.conn, offer.Roap.Seq) }, nil)
 	}
 	if n := nodeOffers(bob.conn); n != 0 {

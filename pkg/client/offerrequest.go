@@ -9,20 +9,24 @@ import (
 )
 
 // RequestOffer asks the node for an offer (ROAP OFFER_REQUEST). The node
-// answers with an OFFER of a higher seq through the events, which the
-// client applies and answers like any node-initiated offer. The request
-// leaves the client's ROAP session idle, so that offer is taken as a fresh
-// remote offer rather than as glare.
+// answers with an OFFER_RESPONSE at the request's seq through the events,
+// which the client applies and answers like a node-initiated offer. A
+// refusal (the node is busy, say) is returned and leaves the session idle.
 func (c *Client) RequestOffer(ctx context.Context) error {
 	c.mu.Lock()
-	seq := c.session.Seq() + 1
-	c.mu.Unlock()
-	res, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: &pb.RoapMessage{
-		MessageType: pb.RoapMessageType_ROAP_OFFER_REQUEST, Seq: seq, TieBreaker: roap.ClientTieBreaker}})
+	defer c.mu.Unlock()
+	req, err := c.session.StartOfferRequest()
 	if err != nil {
+		return fmt.Errorf("request an offer: %w", err)
+	}
+	res, err := c.o.Node.Roap(ctx, &pb.RoapRequest{ConnectionId: c.connID, Message: toPB(req)})
+	if err != nil {
+		// Nothing came back: forget the request so the session is idle.
+		c.session.Receive(roap.Message{Type: roap.Error, Seq: req.Seq, ErrorType: roap.ErrorFailed, ErrorCause: err.Error()})
 		return err
 	}
 	if r := res.GetReply(); r != nil {
+		c.session.Receive(fromPB(r))
 		return fmt.Errorf("node refused the offer request: %s %s", r.GetErrorType(), r.GetErrorCause())
 	}
 	return nil

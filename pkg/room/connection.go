@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -389,7 +390,13 @@ func (c *Connection) negotiate() {
 		c.log.Warn("create offer", zap.Error(err))
 		return
 	}
-	msg, err := c.session.StartOffer(offer.SDP)
+	// A client's OFFER_REQUEST is answered with an OFFER_RESPONSE at its
+	// seq; otherwise (or once something superseded the request) the node
+	// starts an offer of its own.
+	msg, err := c.session.StartOfferResponse(offer.SDP)
+	if errors.Is(err, roap.ErrNoOfferRequest) {
+		msg, err = c.session.StartOffer(offer.SDP)
+	}
 	if err != nil {
 		c.log.Warn("start ROAP offer", zap.Error(err))
 		return
