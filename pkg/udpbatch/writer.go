@@ -43,15 +43,14 @@ type Writer struct {
 	pending *batch // datagrams waiting for a send; guarded by mu
 	free    []*batch
 
-	// Batches are sent in the order they were taken, so two datagrams of
-	// one stream never leave out of order: each taken batch gets a ticket
-	// (under mu) and its sender waits, without holding mu, until the
-	// batches before it have left. Writers keep filling the next batch
-	// meanwhile.
-	tickets uint64     // next ticket; guarded by mu
-	turnMu  sync.Mutex // guards serving
-	serving uint64     // ticket whose batch may be sent now
-	turn    *sync.Cond // on turnMu; signalled when serving advances
+	// A taken batch is sent by the goroutine that took it, without any
+	// lock and without waiting for other batches: a sender that waited for
+	// another goroutine's batch would hand off through the scheduler on
+	// every batch, which collapses throughput when the CPUs are busy. So a
+	// datagram written by one goroutine into a batch that another goroutine
+	// then sends may, rarely, be overtaken by the writer's next datagram
+	// (one position, like any UDP reordering); one goroutine's datagrams
+	// that it sends itself never are.
 
 	stats counters
 }
@@ -89,7 +88,6 @@ func New(conn *net.UDPConn, o Options) (*Writer, error) {
 		return nil, fmt.Errorf("udpbatch: %w", err)
 	}
 	w := &Writer{conn: conn, size: o.Size, sys: sys}
-	w.turn = sync.NewCond(&w.turnMu)
 	w.pending = newBatch(o.Size)
 	return w, nil
 }
@@ -182,22 +180,11 @@ func (w *Writer) takeLocked() *batch {
 	return b
 }
 
-// sendLocked sends b, which was just taken with mu held, and releases mu.
-// It waits for the batches taken before b to leave first.
+// sendLocked releases mu and sends b, which was just taken with mu held.
+// Writers go on filling the next batch meanwhile.
 func (w *Writer) sendLocked(b *batch) {
-	ticket := w.tickets
-	w.tickets++
 	w.mu.Unlock()
-	w.turnMu.Lock()
-	for w.serving != ticket {
-		w.turn.Wait()
-	}
-	w.turnMu.Unlock()
 	sent, failed := w.sys.send(b)
-	w.turnMu.Lock()
-	w.serving++
-	w.turn.Broadcast()
-	w.turnMu.Unlock()
 	w.stats.batches.Add(1)
 	w.stats.batched.Add(uint64(sent))
 	w.stats.errors.Add(uint64(failed))

@@ -218,7 +218,7 @@ func TestMappedAddressIsBatched(t *testing.T) {
 }
 
 // Concurrent fan-outs (several upstream tracks) and direct writers deliver
-// every datagram, each sender's in order.
+// every datagram exactly once.
 func TestConcurrentFanOuts(t *testing.T) {
 	const senders, packets, receivers = 4, 200, 5
 	w, _ := newWriter(t, 7)
@@ -231,7 +231,7 @@ func TestConcurrentFanOuts(t *testing.T) {
 	// Readers run while the senders write, so no socket buffer overflows.
 	errs := make(chan error, receivers)
 	for _, r := range rx {
-		go func() { errs <- readInOrder(r, senders, packets) }()
+		go func() { errs <- readAll(r, senders, packets) }()
 	}
 	var wg sync.WaitGroup
 	for s := range senders {
@@ -264,10 +264,11 @@ func TestConcurrentFanOuts(t *testing.T) {
 	}
 }
 
-// readInOrder reads senders*packets datagrams "s/i" from r and checks that
-// each sender's arrive in order.
-func readInOrder(r *net.UDPConn, senders, packets int) error {
-	next := make([]int, senders)
+// readAll reads senders*packets datagrams "s/i" from r and checks that each
+// arrives once. (Order across goroutines is not promised: a batch another
+// goroutine sends may be overtaken; see Writer.)
+func readAll(r *net.UDPConn, senders, packets int) error {
+	seen := make(map[[2]int]bool, senders*packets)
 	buf := make([]byte, 64)
 	for range senders * packets {
 		if err := r.SetReadDeadline(time.Now().Add(readTimeout)); err != nil {
@@ -281,10 +282,10 @@ func readInOrder(r *net.UDPConn, senders, packets int) error {
 		if _, err := fmt.Sscanf(string(buf[:n]), "%d/%d", &s, &i); err != nil || s < 0 || s >= senders {
 			return fmt.Errorf("%s: datagram %q", r.LocalAddr(), buf[:n])
 		}
-		if i != next[s] {
-			return fmt.Errorf("%s: sender %d packet %d after %d", r.LocalAddr(), s, i, next[s]-1)
+		if i < 0 || i >= packets || seen[[2]int{s, i}] {
+			return fmt.Errorf("%s: unexpected or repeated datagram %d/%d", r.LocalAddr(), s, i)
 		}
-		next[s]++
+		seen[[2]int{s, i}] = true
 	}
 	return nil
 }
