@@ -37,6 +37,9 @@ type sample struct {
 	Allocated int           `json:"allocated_bps"`
 	Layers    []int         `json:"layers"` // per slot, -1 when not live
 	Frozen    int           `json:"frozen_slots"`
+	// IdealFit is the most an ideal allocator forwarding whole layers
+	// could send under Capacity ([idealFit]), bit/s.
+	IdealFit int `json:"ideal_fit_bps"`
 }
 
 // step is the reaction to one change of capacity.
@@ -51,11 +54,17 @@ type step struct {
 
 // figures are the report's numbers.
 type figures struct {
-	Utilization float64       `json:"utilization"` // mean of min(delivered, capacity)/capacity
-	Overshoot   float64       `json:"overshoot"`   // mean of max(offered-capacity, 0)/capacity
-	QueueP50    time.Duration `json:"queue_delay_p50_ms"`
-	QueueP95    time.Duration `json:"queue_delay_p95_ms"`
-	Steps       []step        `json:"steps"`
+	Utilization float64 `json:"utilization"` // mean of min(delivered, capacity)/capacity
+	// IdealUtilization is the mean of idealFit/capacity: the utilization
+	// of an ideal allocator of whole layers, the ceiling for Utilization.
+	IdealUtilization float64 `json:"ideal_fit_utilization"`
+	// OfIdeal is the mean of min(delivered, capacity)/idealFit, each
+	// sample capped at 1: how much of the reachable rate was used.
+	OfIdeal   float64       `json:"utilization_of_ideal_fit"`
+	Overshoot float64       `json:"overshoot"` // mean of max(offered-capacity, 0)/capacity
+	QueueP50  time.Duration `json:"queue_delay_p50_ms"`
+	QueueP95  time.Duration `json:"queue_delay_p95_ms"`
+	Steps     []step        `json:"steps"`
 	// FrozenTime sums, over the slots, the time a slot's picture did not
 	// change for more than freezeAfter.
 	FrozenTime time.Duration `json:"frozen_ms"`
@@ -65,19 +74,28 @@ type figures struct {
 // schedule.
 func compute(schedule []phase, samples []sample, sampleEvery time.Duration) figures {
 	var f figures
-	n := 0
+	n, nIdeal := 0, 0
 	for _, s := range samples {
 		if s.Capacity <= 0 {
 			continue
 		}
 		f.Utilization += float64(min(s.Delivered, s.Capacity)) / float64(s.Capacity)
+		f.IdealUtilization += float64(s.IdealFit) / float64(s.Capacity)
+		if s.IdealFit > 0 {
+			f.OfIdeal += min(float64(min(s.Delivered, s.Capacity))/float64(s.IdealFit), 1)
+			nIdeal++
+		}
 		f.Overshoot += float64(max(s.Offered-s.Capacity, 0)) / float64(s.Capacity)
 		f.FrozenTime += time.Duration(s.Frozen) * sampleEvery
 		n++
 	}
 	if n > 0 {
 		f.Utilization /= float64(n)
+		f.IdealUtilization /= float64(n)
 		f.Overshoot /= float64(n)
+	}
+	if nIdeal > 0 {
+		f.OfIdeal /= float64(nIdeal)
 	}
 	for i := 1; i < len(schedule); i++ {
 		p := schedule[i]

@@ -43,3 +43,41 @@ func TestStepNotReached(t *testing.T) {
 		t.Fatalf("steps %+v", f.Steps)
 	}
 }
+
+func TestIdealFit(t *testing.T) {
+	rates := []int{100, 300, 900}
+	for _, c := range []struct {
+		capacity, slots int
+		allOn           bool
+		want            int
+	}{
+		{1000, 3, false, 1000}, // 900 + 100
+		{2500, 3, false, 2100}, // 900 + 900 + 300
+		{600, 3, false, 600},   // 300 + 300, one slot off
+		{600, 3, true, 500},    // 300 + 100 + 100
+		{1000, 3, true, 900},   // 300 + 300 + 300 (900 + 100 + 100 is over)
+		{250, 3, true, 0},      // the lowest layers do not fit
+		{250, 3, false, 200},
+		{99, 3, false, 0},
+		{5000, 3, false, 2700},
+	} {
+		if got := idealFit(c.capacity, rates, c.slots, c.allOn); got != c.want {
+			t.Errorf("idealFit(%d, %d slots, allOn %v) = %d, want %d", c.capacity, c.slots, c.allOn, got, c.want)
+		}
+	}
+}
+
+func TestComputeIdealFit(t *testing.T) {
+	samples := []sample{
+		{T: 0, Capacity: 2500, IdealFit: 2100, Delivered: 1050},                      // half the ideal fit
+		{T: 100 * time.Millisecond, Capacity: 1000, IdealFit: 1000, Delivered: 1200}, // capped at 1
+		{T: 200 * time.Millisecond, Capacity: 50, IdealFit: 0, Delivered: 50},        // nothing fits: left out
+	}
+	f := compute([]phase{{0, 2500}}, samples, 100*time.Millisecond)
+	if want := (2100.0/2500 + 1 + 0) / 3; f.IdealUtilization < want-1e-9 || f.IdealUtilization > want+1e-9 {
+		t.Fatalf("ideal utilization %v, want %v", f.IdealUtilization, want)
+	}
+	if want := (0.5 + 1) / 2; f.OfIdeal < want-1e-9 || f.OfIdeal > want+1e-9 {
+		t.Fatalf("of ideal %v, want %v", f.OfIdeal, want)
+	}
+}

@@ -227,6 +227,7 @@ func sampleRun(ctx context.Context, api pb.MediaNodeClient, nw *network, rx *cli
 	var offered, delivered rateMeter
 	lastFrames := make([]uint64, len(mids))
 	lastChange := make([]time.Time, len(mids))
+	rates := layerRates()
 	start := time.Now()
 	rate := rfc8867[0].Rate
 	nw.setRate(rate)
@@ -242,7 +243,7 @@ func sampleRun(ctx context.Context, api pb.MediaNodeClient, nw *network, rx *cli
 			rate = c
 			nw.setRate(rate)
 		}
-		s := sample{T: t, Capacity: rate,
+		s := sample{T: t, Capacity: rate, IdealFit: idealFit(rate, rates, len(mids), false),
 			Offered:   offered.add(now, nw.offered.Load()),
 			Delivered: delivered.add(now, nw.delivered.Load())}
 		if r, err := api.GetRoom(ctx, &pb.GetRoomRequest{RoomId: roomID}); err == nil {

@@ -27,6 +27,7 @@ const (
 func plotSVG(title string, samples []sample) []byte {
 	lines := []line{
 		{name: "capacity", color: "#222222", y: func(s sample) int { return s.Capacity }},
+		{name: "ideal layer fit", color: "#9467bd", dashed: true, y: func(s sample) int { return s.IdealFit }},
 		{name: "estimate", color: "#1f77b4", y: func(s sample) int { return s.Estimate }},
 		{name: "sent to receiver", color: "#ff7f0e", y: func(s sample) int { return s.Offered }},
 		{name: "delivered", color: "#2ca02c", dashed: true, y: func(s sample) int { return s.Delivered }},
@@ -59,7 +60,7 @@ func plotSVG(title string, samples []sample) []byte {
 			dash = ` stroke-dasharray="5,3"`
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5"%s points="%s"/>`+"\n", l.color, dash, strings.TrimSpace(pts.String()))
-		lx := marginL + float64(i)*190
+		lx := marginL + float64(i)*165
 		ly := plotH - 14
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/><text x="%.1f" y="%.1f">%s</text>`+"\n",
 			lx, ly-4, lx+20, ly-4, l.color, dash, lx+26, ly, html.EscapeString(l.name))

@@ -31,6 +31,8 @@ func (r *result) markdown() string {
 		layers[0].Bitrate/1000, layers[1].Bitrate/1000, layers[2].Bitrate/1000, r.Queue, r.Delay, scheduleText(r.Schedule), pacingText(r.Pacing))
 	b.WriteString("| figure | value | target (issue 4) |\n| --- | --- | --- |\n")
 	fmt.Fprintf(&b, "| mean utilization (delivered / capacity) | %.0f %% | ≥ 85 %% |\n", 100*f.Utilization)
+	fmt.Fprintf(&b, "| utilization of the ideal layer fit (best whole-layer combination under the capacity / capacity): the ceiling | %.0f %% | |\n", 100*f.IdealUtilization)
+	fmt.Fprintf(&b, "| delivered / ideal layer fit | %.0f %% | |\n", 100*f.OfIdeal)
 	fmt.Fprintf(&b, "| mean overshoot (sent above capacity / capacity) | %.1f %% | |\n", 100*f.Overshoot)
 	fmt.Fprintf(&b, "| queueing delay p50 / p95 (one-way delay − %v) | %d / %d ms | p95 < 100 ms |\n", r.Delay, f.QueueP50.Milliseconds(), f.QueueP95.Milliseconds())
 	for _, s := range f.Steps {
@@ -41,15 +43,21 @@ func (r *result) markdown() string {
 		}
 	}
 	fmt.Fprintf(&b, "| frozen time, summed over the 3 slots (no new frame for > %v) | %.1f s of %v × 3 | |\n\n", freezeAfter, f.FrozenTime.Seconds(), testDuration)
-	b.WriteString("Utilization per phase:\n\n| phase | capacity | utilization |\n| --- | --- | --- |\n")
+	b.WriteString("Utilization per phase, next to the ideal layer fit (any combination; every slot on at least its lowest layer):\n\n" +
+		"| phase | capacity | utilization | ideal fit | ideal fit, every slot on |\n| --- | --- | --- | --- | --- |\n")
+	rates := layerRates()
 	for i, p := range r.Schedule {
-		fmt.Fprintf(&b, "| from %v | %s Mbit/s | %.0f %% |\n", p.At, mbps(p.Rate), 100*r.Phases[i])
+		fit, fitAll := idealFit(p.Rate, rates, publishers, false), idealFit(p.Rate, rates, publishers, true)
+		fmt.Fprintf(&b, "| from %v | %s Mbit/s | %.0f %% | %s Mbit/s (%.0f %%) | %s Mbit/s (%.0f %%) |\n", p.At, mbps(p.Rate), 100*r.Phases[i],
+			mbps(fit), 100*float64(fit)/float64(p.Rate), mbps(fitAll), 100*float64(fitAll)/float64(p.Rate))
 	}
 	b.WriteString("\n![capacity, estimate, sent and delivered rate](plot.svg)\n\n")
 	b.WriteString("Rates are measured over 500 ms windows every 100 ms: *sent* is what the node routed towards the receiver, " +
 		"*delivered* what the receiver's sockets read; *estimate* is the node's estimate for the receiver (GetRoom). " +
 		"Queueing delay comes from the receiver's send-to-receive latency of every video packet minus the configured one-way delay " +
-		"(it includes the node's own processing). The sent rate is made of whole simulcast layers, so it cannot follow the capacity exactly.\n")
+		"(it includes the node's own processing). The sent rate is made of whole simulcast layers, so it cannot follow the capacity exactly: the *ideal layer fit* is the largest sum of " +
+		"one nominal layer rate (or none) per slot under the capacity, what an ideal allocator could send; it leaves out RTP, SRTP and RTCP overhead, " +
+		"so it is a generous ceiling (900 + 100 kbit/s \"fits\" 1 Mbit/s exactly).\n")
 	return b.String()
 }
 
