@@ -36,6 +36,9 @@ type Limits struct {
 	MaxBitrate int
 }
 
+// limitsResolution reports whether l caps the resolution at all.
+func (l Limits) limitsResolution() bool { return l.MaxFs > 0 || l.MaxWidth > 0 || l.MaxHeight > 0 }
+
 // FrameSize returns the size of a width x height frame in 16x16
 // macroblocks, counting partial macroblocks as whole ones. Non-positive
 // dimensions give 0.
@@ -80,6 +83,12 @@ func newLayerSet(layers []Layer) (layerSet, error) {
 	return s, nil
 }
 
+// sized reports whether some layer's resolution is known.
+func (s *layerSet) sized() bool {
+	_, _, ok := s.dims(0)
+	return ok
+}
+
 // active reports whether layer i is present and active.
 func (s *layerSet) active(i int) bool {
 	return i >= 0 && i < MaxSpatialLayers && s[i] != nil && s[i].Active
@@ -106,12 +115,16 @@ func (s *layerSet) dims(i int) (w, h int, ok bool) {
 	return 0, 0, false
 }
 
-// fitsResolution reports whether layer i fits the resolution limits. A layer
-// whose resolution cannot be known is assumed to fit.
+// fitsResolution reports whether layer i fits the resolution limits. While
+// no layer's resolution is known (no keyframe seen yet), only a slot without
+// resolution limits takes every layer to fit; a limited one (a thumbnail,
+// say) is held to the lowest layer, so that no higher layer is asked for a
+// keyframe it may not need. [Selector] re-selects at once when the sizes
+// become known.
 func (s *layerSet) fitsResolution(i int, lim Limits) bool {
 	w, h, ok := s.dims(i)
 	if !ok {
-		return true
+		return !lim.limitsResolution()
 	}
 	if lim.MaxFs > 0 && FrameSize(w, h) > lim.MaxFs {
 		return false

@@ -8,7 +8,8 @@ import "math/bits"
 // rate (measured, else nominal) fits min(budget, lim.MaxBitrate); a budget
 // <= 0 means unlimited. Layers of unknown resolution take it from the highest
 // layer with a known one, halved or doubled per index step; if no layer has a
-// known resolution, every layer is taken to fit.
+// known resolution yet, every layer fits a slot without resolution limits and
+// only the lowest active layer fits a limited one.
 //
 // If no active layer fits the resolution limits, the lowest active layer is
 // chosen: a thumbnail still shows something. If that layer exceeds the bit

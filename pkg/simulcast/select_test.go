@@ -65,7 +65,9 @@ func TestSelect(t *testing.T) {
 			l[0].Width, l[0].Height, l[1].Width, l[1].Height = 0, 0, 0, 0
 		}), Limits{MaxFs: MaxFsSmall}, 0, 0, true, nil},
 		{"unknown top derived from lower", edit(func(l []Layer) { l[2].Width, l[2].Height = 0, 0 }), Limits{MaxFs: MaxFsMedium}, 0, 1, true, nil},
-		{"no dims known: assume fits", []Layer{{Index: 0, Active: true}, {Index: 1, Active: true}, {Index: 2, Active: true}}, Limits{MaxFs: MaxFsThumbnail}, 0, 2, true, nil},
+		{"no dims known, no resolution limit: all fit", []Layer{{Index: 0, Active: true}, {Index: 1, Active: true}, {Index: 2, Active: true}}, Limits{MaxBitrate: 4_000_000}, 0, 2, true, nil},
+		{"no dims known, limited slot: lowest", []Layer{{Index: 0, Active: true}, {Index: 1, Active: true}, {Index: 2, Active: true}}, Limits{MaxFs: MaxFsLarge}, 0, 0, true, nil},
+		{"no dims known, limited slot: lowest active", []Layer{{Index: 0}, {Index: 1, Active: true}, {Index: 2, Active: true}}, Limits{MaxWidth: 320}, 0, 1, true, nil},
 		{"unordered input", []Layer{
 			{Index: 2, Width: 1280, Height: 720, Active: true},
 			{Index: 0, Width: 320, Height: 180, Active: true},

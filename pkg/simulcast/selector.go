@@ -31,8 +31,9 @@ type SelectorOptions struct {
 //   - switching up needs the higher layer to fit with UpMargin headroom, and
 //     to keep fitting for UpHold;
 //   - the first Update, a change of [Limits] (the receiver asked for
-//     something else) and the loss of the current layer are answered at
-//     once with [Select]'s choice.
+//     something else), the first known layer resolution (a keyframe told
+//     the sizes) and the loss of the current layer are answered at once
+//     with [Select]'s choice.
 //
 // A Selector belongs to one slot and is not safe for concurrent use; the
 // room's actor owns it.
@@ -40,6 +41,7 @@ type Selector struct {
 	hold    time.Duration
 	margin  int // UpMargin in 1/1000, so that 1.1 compares exactly
 	started bool
+	sized   bool // some layer's resolution was known at the last Update
 	lim     Limits
 	cur     int // current layer, -1 for none
 	// since[i] is when layer i (above cur) started to fit with margin.
@@ -80,8 +82,9 @@ func (s *Selector) Update(layers []Layer, lim Limits, budget int, now time.Time)
 	if err != nil || !ok {
 		down = -1
 	}
-	if !s.started || lim != s.lim || (s.cur >= 0 && !set.active(s.cur)) || down < s.cur {
-		s.started, s.lim = true, lim
+	sized := set.sized()
+	if !s.started || lim != s.lim || sized != s.sized || (s.cur >= 0 && !set.active(s.cur)) || down < s.cur {
+		s.started, s.lim, s.sized = true, lim, sized
 		return s.set(down)
 	}
 	up, ok, err := set.pick(lim, budget, s.margin)

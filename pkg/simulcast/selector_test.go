@@ -35,6 +35,14 @@ func TestSelector(t *testing.T) {
 	const s = time.Second
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	inactiveTop := edit(func(l []Layer) { l[2].Active = false })
+	nonMonotonic := []Layer{{Index: 0, Width: 320, Height: 180, Active: true},
+		{Index: 1, Width: 640, Height: 360, Bitrate: 3_000_000, Active: true},
+		{Index: 2, Width: 1280, Height: 720, Bitrate: 1_000_000, Active: true}}
+	unsized := edit(func(l []Layer) {
+		for i := range l {
+			l[i].Width, l[i].Height = 0, 0
+		}
+	})
 	noneActive := edit(func(l []Layer) {
 		for i := range l {
 			l[i].Active = false
@@ -47,6 +55,11 @@ func TestSelector(t *testing.T) {
 	}{
 		{"first update is immediate", SelectorOptions{}, []step{
 			{0, nil, Limits{}, 0, 2, true},
+		}},
+		{"sizes learned: re-selected at once", SelectorOptions{}, []step{
+			{0, unsized, Limits{MaxFs: MaxFsLarge}, 0, 0, true},
+			{ms(100), unsized, Limits{MaxFs: MaxFsLarge}, 0, 0, true},
+			{ms(200), nil, Limits{MaxFs: MaxFsLarge}, 0, 2, true},
 		}},
 		{"up waits for the hold", SelectorOptions{}, []step{
 			{0, nil, Limits{}, 1_000_000, 1, true},
@@ -116,18 +129,18 @@ func TestSelector(t *testing.T) {
 		{"a held layer that disappears is not chosen", SelectorOptions{}, []step{
 			{0, nil, Limits{}, 100_000, -1, false},
 			{ms(200), nil, Limits{}, 200_000, -1, false}, // layer 0 starts its hold
-			{ms(2000), []Layer{{Index: 1, Active: true}}, Limits{}, 5_000_000, -1, false},
-			{ms(2300), []Layer{{Index: 1, Active: true}}, Limits{}, 5_000_000, -1, false},
-			{ms(3999), []Layer{{Index: 1, Active: true}}, Limits{}, 5_000_000, -1, false},
-			{ms(4000), []Layer{{Index: 1, Active: true}}, Limits{}, 5_000_000, 1, true},
+			{ms(2000), []Layer{{Index: 1, Width: 640, Height: 360, Active: true}}, Limits{}, 5_000_000, -1, false},
+			{ms(2300), []Layer{{Index: 1, Width: 640, Height: 360, Active: true}}, Limits{}, 5_000_000, -1, false},
+			{ms(3999), []Layer{{Index: 1, Width: 640, Height: 360, Active: true}}, Limits{}, 5_000_000, -1, false},
+			{ms(4000), []Layer{{Index: 1, Width: 640, Height: 360, Active: true}}, Limits{}, 5_000_000, 1, true},
 		}},
 		{"non-monotonic rates: only layers that fit hold", SelectorOptions{}, []step{
 			{0, nil, Limits{}, 100_000, -1, false},
-			{ms(100), []Layer{{Index: 0, Active: true}, {Index: 1, Bitrate: 3_000_000, Active: true}, {Index: 2, Bitrate: 1_000_000, Active: true}}, Limits{MaxFs: MaxFsLarge}, 2_000_000, 2, true},
-			{ms(200), []Layer{{Index: 0, Active: true}, {Index: 1, Bitrate: 3_000_000, Active: true}, {Index: 2, Bitrate: 1_000_000, Active: true}}, Limits{MaxFs: MaxFsLarge}, 100_000, -1, false},
-			{ms(300), []Layer{{Index: 0, Active: true}, {Index: 1, Bitrate: 3_000_000, Active: true}, {Index: 2, Bitrate: 1_000_000, Active: true}}, Limits{MaxFs: MaxFsLarge}, 2_000_000, -1, false},
-			{ms(2299), []Layer{{Index: 0, Active: true}, {Index: 1, Bitrate: 3_000_000, Active: true}, {Index: 2, Bitrate: 1_000_000, Active: true}}, Limits{MaxFs: MaxFsLarge}, 2_000_000, -1, false},
-			{ms(2300), []Layer{{Index: 0, Active: true}, {Index: 1, Bitrate: 3_000_000, Active: true}, {Index: 2, Bitrate: 1_000_000, Active: true}}, Limits{MaxFs: MaxFsLarge}, 2_000_000, 2, true},
+			{ms(100), nonMonotonic, Limits{MaxFs: MaxFsLarge}, 2_000_000, 2, true},
+			{ms(200), nonMonotonic, Limits{MaxFs: MaxFsLarge}, 100_000, -1, false},
+			{ms(300), nonMonotonic, Limits{MaxFs: MaxFsLarge}, 2_000_000, -1, false},
+			{ms(2299), nonMonotonic, Limits{MaxFs: MaxFsLarge}, 2_000_000, -1, false},
+			{ms(2300), nonMonotonic, Limits{MaxFs: MaxFsLarge}, 2_000_000, 2, true},
 		}},
 		{"invalid layers", SelectorOptions{}, []step{
 			{0, []Layer{{Index: 7, Active: true}}, Limits{}, 0, -1, false},
