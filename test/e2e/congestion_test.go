@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/server"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 	"github.com/switchyard-sfu/switchyard/pkg/room"
@@ -129,7 +130,7 @@ func TestCongestionBottleneck(t *testing.T) {
 		_ = media.Close()
 		bn.close()
 		cancel()
-		checkGoroutines(t, baseline)
+		leakcheck.Check(t, baseline)
 	})
 	join := func(participant string, o client.Options, n *vnet.Net) *client.Client {
 		t.Helper()

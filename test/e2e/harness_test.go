@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
 	"github.com/switchyard-sfu/switchyard/internal/config"
+	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/node"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
@@ -72,25 +71,9 @@ func startNode(t *testing.T, configure ...func(*config.Config)) *harness {
 		}
 		_ = conn.Close()
 		cancel()
-		checkGoroutines(t, baseline)
+		leakcheck.Check(t, baseline)
 	})
 	return h
-}
-
-// checkGoroutines waits (bounded) for the goroutine count to return to the
-// baseline and fails with the stacks of the survivors.
-func checkGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			var b bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-			t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func (h *harness) createRoom(id string) {
