@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strconv"
@@ -15,12 +14,11 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"gopkg.in/yaml.v3"
 
+	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 )
 
@@ -47,7 +45,7 @@ type Config struct {
 	Origins []string `yaml:"origins"`
 	// ShutdownTimeout bounds the graceful stop on SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	Log             Log           `yaml:"log"`
+	Log             config.Log    `yaml:"log"`
 }
 
 // NodeAuth matches the node's grpc section: plaintext (insecure), or TLS
@@ -68,12 +66,6 @@ type NodeAuth struct {
 	TokenFile string `yaml:"token_file"`
 }
 
-// Log configures zap: console (development) or json (production).
-type Log struct {
-	Format string `yaml:"format"`
-	Level  string `yaml:"level"`
-}
-
 // defaultConfig is production-like: every interface, JSON logs, TLS to the
 // nodes (which need node_auth set).
 func defaultConfig() Config {
@@ -85,7 +77,7 @@ func defaultConfig() Config {
 		CallTimeout:     20 * time.Second,
 		LeaveTimeout:    5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
-		Log:             Log{Format: "json", Level: "info"},
+		Log:             config.Log{Format: "json", Level: "info"},
 	}
 }
 
@@ -107,14 +99,8 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if *path != "" {
-		b, err := os.ReadFile(*path)
-		if err != nil {
-			return Config{}, fmt.Errorf("read config: %w", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("parse %s: %w", *path, err)
+		if err := config.DecodeFile(*path, &cfg); err != nil {
+			return Config{}, err
 		}
 	}
 	if err := applyEnv(&cfg, getenv); err != nil {
@@ -193,13 +179,7 @@ func (c Config) validate() error {
 			return fmt.Errorf("%s must be positive", name)
 		}
 	}
-	if c.Log.Format != "json" && c.Log.Format != "console" {
-		return fmt.Errorf("log.format must be json or console, got %q", c.Log.Format)
-	}
-	if _, err := zapcore.ParseLevel(c.Log.Level); err != nil {
-		return fmt.Errorf("log.level: %w", err)
-	}
-	return nil
+	return c.Log.Validate()
 }
 
 // dialOptions turns NodeAuth into gRPC credentials.
@@ -276,17 +256,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func newLogger(c Log) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(c.Level)
-	if err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
-	}
-	zc := zap.NewProductionConfig()
-	if c.Format == "console" {
-		zc = zap.NewDevelopmentConfig()
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	return zc.Build()
 }

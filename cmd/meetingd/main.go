@@ -40,7 +40,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.Log)
+	log, err := cfg.Log.NewLogger()
 	if err != nil {
 		return err
 	}

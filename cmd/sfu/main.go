@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/node"
@@ -35,7 +34,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.Log)
+	log, err := cfg.Log.NewLogger()
 	if err != nil {
 		return err
 	}
@@ -66,19 +65,4 @@ func run() error {
 	err = n.Shutdown(ctx)
 	log.Info("stopped")
 	return err
-}
-
-func newLogger(c config.Log) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(c.Level)
-	if err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
-	}
-	var zc zap.Config
-	if c.Format == "console" {
-		zc = zap.NewDevelopmentConfig()
-	} else {
-		zc = zap.NewProductionConfig()
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	return zc.Build()
 }

@@ -4,17 +4,13 @@
 package config
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Config is the node's configuration.
@@ -163,14 +159,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if *path != "" {
-		b, err := os.ReadFile(*path)
-		if err != nil {
-			return Config{}, fmt.Errorf("read config: %w", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("parse %s: %w", *path, err)
+		if err := DecodeFile(*path, &cfg); err != nil {
+			return Config{}, err
 		}
 	}
 	if err := applyEnv(&cfg, getenv); err != nil {
@@ -215,8 +205,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("rtc: %q is not an IP address", ip)
 		}
 	}
-	if c.Log.Format != "json" && c.Log.Format != "console" {
-		return fmt.Errorf("log.format must be json or console, got %q", c.Log.Format)
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	if c.Rooms.MaxParticipants < 1 {
 		return fmt.Errorf("rooms.max_participants must be at least 1")
