@@ -46,6 +46,7 @@ type options struct {
 	cpuLimit     float64
 	boxLimit     float64
 	lossLimit    float64
+	minDelivered float64
 	maxOther     float64
 	latencyLimit time.Duration
 	retries      int
@@ -77,6 +78,7 @@ func parseFlags(args []string) (options, error) {
 	fs.Float64Var(&o.cpuLimit, "cpu-limit", 1.8, "stop the ramp when the node uses this many cores")
 	fs.Float64Var(&o.boxLimit, "box-limit", 0.95, "stop the ramp when node + generator use this fraction of the CPUs")
 	fs.Float64Var(&o.lossLimit, "loss-limit", 2, "stop the ramp when receivers lose more than this percentage")
+	fs.Float64Var(&o.minDelivered, "min-delivered", 0.95, "stop the ramp when each receiver gets less than this fraction of the packets per second of the first step (0: never)")
 	fs.DurationVar(&o.latencyLimit, "latency-limit", 250*time.Millisecond, "stop the ramp when the latency p99 exceeds this (the node queues)")
 	fs.Float64Var(&o.maxOther, "max-other", 0.15, "measure a window again when other processes used more than this many cores in it")
 	fs.IntVar(&o.retries, "retries", 3, "how many times a window is measured again (see -max-other)")

@@ -67,7 +67,7 @@ func TestStepOf(t *testing.T) {
 	if s.RSSPerRxKiB != 1024 || s.LossPct != 1 || s.FrozenPct != 5 {
 		t.Errorf("RSS/rx %v loss %v frozen %v", s.RSSPerRxKiB, s.LossPct, s.FrozenPct)
 	}
-	o := options{cpuLimit: 1.8, boxLimit: 0.95, lossLimit: 2, latencyLimit: 250 * time.Millisecond, box: boxInfo{cpus: 2}}
+	o := options{cpuLimit: 1.8, boxLimit: 0.95, lossLimit: 2, minDelivered: 0.95, latencyLimit: 250 * time.Millisecond, box: boxInfo{cpus: 2}}
 	if l := o.limit(s); l != "" {
 		t.Errorf("limit %q", l)
 	}
@@ -86,5 +86,9 @@ func TestStepOf(t *testing.T) {
 	s.Latency.P99, s.Delivered = 1, 0.8
 	if o.limit(s) == "" {
 		t.Error("falling behind not reported")
+	}
+	o.minDelivered = 0
+	if l := o.limit(s); l != "" {
+		t.Errorf("-min-delivered 0 still stops: %q", l)
 	}
 }

@@ -167,7 +167,7 @@ func (o options) limit(s Step) string {
 			s.NodeCores, s.GenCores, s.OtherCores, 100*o.boxLimit, o.box.cpus)
 	case s.Latency.P99 > ms(o.latencyLimit):
 		return fmt.Sprintf("latency p99 %.0f ms > %.0f ms", s.Latency.P99, ms(o.latencyLimit))
-	case s.Delivered > 0 && s.Delivered < 0.95:
+	case s.Delivered > 0 && s.Delivered < o.minDelivered:
 		return fmt.Sprintf("falling behind: each receiver gets %.0f %% of the packets per second of the first step", 100*s.Delivered)
 	case s.LossPct > o.lossLimit:
 		return fmt.Sprintf("loss %.2f %% > %.2f %%", s.LossPct, o.lossLimit)
