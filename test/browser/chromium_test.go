@@ -1,6 +1,7 @@
 // Package browser holds the end-to-end tests with real headless Chromium
 // participants: the demo page (web/) talking to the meeting service
-// (internal/meeting), which drives an in-process media node.
+// (internal/meeting, in the test process), which drives a media node
+// (cmd/sfu, a separate process built without the race detector).
 package browser
 
 import (
@@ -14,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -103,10 +102,9 @@ func startBrowser(t *testing.T) context.Context {
 	return bctx
 }
 
-// newPage opens a window in its own browser context, installs the scripts
-// that must run before the page's own (preludes), and navigates to url. If
-// the test fails, the page's last picture is saved as failure-NAME.png.
-func newPage(t *testing.T, browser context.Context, name, url string, preludes ...string) context.Context {
+// newPage opens a window in its own browser context and navigates to url.
+// If the test fails, the page's last picture is saved as failure-NAME.png.
+func newPage(t *testing.T, browser context.Context, name, url string) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(func() {
@@ -121,16 +119,7 @@ func newPage(t *testing.T, browser context.Context, name, url string, preludes .
 			}
 		}
 	})
-	install := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		for _, src := range preludes {
-			if _, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument,
-				cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err := chromedp.Do(ctx, install, chromedp.Navigate(url)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	return ctx

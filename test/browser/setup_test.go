@@ -2,7 +2,6 @@ package browser
 
 import (
 	"bytes"
-	"context"
 	"io/fs"
 	"net/http/httptest"
 	"runtime"
@@ -16,14 +15,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
-	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
-	"github.com/switchyard-sfu/switchyard/internal/node"
 	"github.com/switchyard-sfu/switchyard/web"
 )
 
-// stack is a media node and the meeting service in this process, on
-// loopback, serving the demo pages.
+// stack is a media node process and the meeting service in this process,
+// on loopback, serving the demo pages.
 type stack struct {
 	url  string // the meeting service's http://127.0.0.1:port
 	node pb.MediaNodeClient
@@ -49,37 +46,18 @@ func checkLeaks(t *testing.T) {
 	})
 }
 
-// startStack starts a node with the dev settings a browser on this host
-// needs (loopback candidates included, mDNS off, transport-cc kept: the
-// defaults) and the meeting service pointed at it.
+// startStack starts a node process (startNodeProcess: loopback candidates
+// included, transport-cc kept) and the meeting service pointed at it.
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	cfg := config.Default()
-	cfg.NodeID = "browser-test-node"
-	cfg.GRPC.Listen = "127.0.0.1:0"
-	cfg.GRPC.Insecure = true
-	cfg.HTTP.Listen = ""
-	cfg.RTC.UDPPort = 0
-	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
-	cfg.RTC.IncludeLoopback = true
-	n, err := node.Start(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := n.Shutdown(ctx); err != nil {
-			t.Errorf("node shutdown: %v", err)
-		}
-	})
+	addr := startNodeProcess(t, "browser-test-node")
 
 	static, err := fs.Sub(web.Static, "static")
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := meeting.New(meeting.Options{
-		Nodes:       []string{n.GRPCAddr()},
+		Nodes:       []string{addr},
 		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())},
 		Static:      static,
 		Logger:      zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("meetingd"),
@@ -97,7 +75,7 @@ func startStack(t *testing.T) *stack {
 		srv.Close()
 	})
 
-	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
