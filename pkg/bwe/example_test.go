@@ -55,9 +55,9 @@ func Example() {
 	fmt.Println(est.Estimate(), allocs, wanted)
 	// Output:
 	// [{audio 0 40000} {main 0 150000}] 600000
-	// probe 1 at 900000 bit/s: 5 packets, 1688 bytes, 15.004444ms
-	// cluster 1 delivered 898400 bit/s, confirmed true
-	// probe 2 at 1800000 bit/s: 5 packets, 3375 bytes, 15ms
+	// probe 1 at 900000 bit/s: 5 packets, 6000 bytes, 53.333333ms
+	// cluster 1 delivered 900000 bit/s, confirmed true
+	// probe 2 at 1800000 bit/s: 5 packets, 6000 bytes, 26.666666ms
 	// cluster 2 delivered 1800000 bit/s, confirmed true
 	// 1800000 [{audio 0 40000} {main 1 500000}] 0
 }

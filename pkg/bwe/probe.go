@@ -35,8 +35,12 @@ type ProbeOptions struct {
 	// MaxBitrate bounds every probe (bit/s); zero means [DefaultMaxBitrate].
 	MaxBitrate int
 	// Duration, MinPackets and PacketSize shape a cluster: it carries
-	// Bitrate × Duration bytes in at least MinPackets packets of at most
-	// PacketSize bytes.
+	// Bitrate × Duration bytes, and at least MinPackets × PacketSize (what
+	// libwebrtc's minimum of 5 media-sized packets amounts to), in at
+	// least MinPackets packets of at most PacketSize bytes. The byte floor
+	// matters when probes are sent as small padding packets: a cluster
+	// not much larger than what a bottleneck lets through in one burst
+	// measures the burst, not the rate.
 	Duration   time.Duration
 	MinPackets int
 	PacketSize int
@@ -168,7 +172,7 @@ func (p *ProbeController) Next(now time.Time, estimate, wanted int) (probe Probe
 // issue builds a probe and remembers it as in flight.
 func (p *ProbeController) issue(now time.Time, rate, goal int) Probe {
 	p.lastID++
-	bytes := int(math.Ceil(float64(rate) * p.o.Duration.Seconds() / 8))
+	bytes := max(int(math.Ceil(float64(rate)*p.o.Duration.Seconds()/8)), p.o.MinPackets*p.o.PacketSize)
 	packets := max(p.o.MinPackets, (bytes+p.o.PacketSize-1)/p.o.PacketSize)
 	slot := 0
 	for i, f := range p.flight {

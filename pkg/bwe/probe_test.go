@@ -12,14 +12,15 @@ func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 func TestProbeControllerStart(t *testing.T) {
 	p := NewProbeController(ProbeOptions{})
 	first, ok := p.Next(t0, 300_000, 0)
-	if !ok || first != (Probe{Cluster: 1, Bitrate: 900_000, Packets: 5, Bytes: 1688}) {
+	// 15 ms at 900 kbit/s is 1688 bytes: raised to the 5 × 1200 byte floor.
+	if !ok || first != (Probe{Cluster: 1, Bitrate: 900_000, Packets: 5, Bytes: 6000}) {
 		t.Fatalf("first probe = %+v, %v", first, ok)
 	}
 	second, ok := p.Next(t0, 300_000, 0)
-	if !ok || second != (Probe{Cluster: 2, Bitrate: 1_800_000, Packets: 5, Bytes: 3375}) {
+	if !ok || second != (Probe{Cluster: 2, Bitrate: 1_800_000, Packets: 5, Bytes: 6000}) {
 		t.Fatalf("second probe = %+v, %v", second, ok)
 	}
-	if d := second.Duration(); d != 15*time.Millisecond {
+	if d := second.Duration(); d < 26*time.Millisecond || d > 27*time.Millisecond {
 		t.Fatalf("second probe lasts %v", d)
 	}
 	if pr, ok := p.Next(ms(10), 300_000, 5_000_000); ok {

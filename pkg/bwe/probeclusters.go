@@ -12,6 +12,10 @@ const (
 	probeTargetUse     = 0.95                          // aim this far under a saturated rate
 	probeSettle        = int64(100 * time.Millisecond) // a cluster not followed by any packet is over after this
 	probeClusterExpiry = int64(2 * time.Second)        // measurement abandoned after this
+	// probeArrivals is how many arrivals a cluster keeps for its
+	// later-half receive rate; a cluster with more packets is measured
+	// over the first probeArrivals only for that part.
+	probeArrivals = 64
 )
 
 // ProbeResult is the outcome of one probe cluster, measured from feedback.
@@ -37,6 +41,15 @@ type cluster struct {
 	firstArrNs, lastArrNs   int64
 	firstArrSize            int64
 	highestReported         int64
+	// arrivals of the first probeArrivals packets received, in report
+	// order (arrival order on a FIFO path), for the later-half rate.
+	arr  [probeArrivals]arrival
+	narr int
+}
+
+type arrival struct {
+	ns   int64
+	size int64
 }
 
 // probeTracker measures probe clusters. Its memory is fixed.
@@ -99,6 +112,10 @@ func (t *probeTracker) onReport(id int32, seq int64, received bool, arrNs int64,
 	}
 	c.recv++
 	c.recvBytes += int64(size)
+	if c.narr < len(c.arr) {
+		c.arr[c.narr] = arrival{arrNs, int64(size)}
+		c.narr++
+	}
 }
 
 // finish closes the clusters whose feedback is complete. highestSent is the
@@ -144,6 +161,9 @@ func (c *cluster) rate() int {
 	// or closes it (send), as it is not "inside" the interval.
 	sendRate := float64(c.sentBytes-c.lastSentSize) * 8 * 1e9 / float64(sendSpan)
 	recvRate := float64(c.recvBytes-c.firstArrSize) * 8 * 1e9 / float64(arrSpan)
+	if late, ok := c.lateRecvRate(); ok {
+		recvRate = min(recvRate, late)
+	}
 	switch {
 	case recvRate > probeMaxRatio*sendRate:
 		return 0
@@ -152,6 +172,43 @@ func (c *cluster) rate() int {
 	default:
 		return int(min(sendRate, recvRate, 1<<40))
 	}
+}
+
+// lateRecvRate is the receive rate over the later half of the cluster's
+// bytes, in arrival order. A bottleneck that lets a burst through at once
+// (a token bucket's depth, a radio's aggregation) delivers the start of a
+// cluster faster than its rate, and a receiver that reads in bunches
+// stamps the first packets late: both shorten the receive span of the
+// whole cluster and inflate its rate by the burst's share of the cluster.
+// Once the burst is through, a saturated path delivers at its rate, so
+// the later half measures it. ok is false when the later half is too
+// small or too short to measure, or the arrivals are not all kept.
+func (c *cluster) lateRecvRate() (bps float64, ok bool) {
+	if c.narr < c.recv || c.narr < 2*probeMinReceived {
+		return 0, false
+	}
+	a := c.arr[:c.narr]
+	// Reports come in sequence order; arrivals may be reordered.
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].ns < a[j-1].ns; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+	var cum int64
+	m := 0
+	for m < len(a)-1 && 2*(cum+a[m].size) <= c.recvBytes {
+		cum += a[m].size
+		m++
+	}
+	// a[m] opens the later half; its bytes are not inside the interval.
+	if len(a)-1-m < probeMinReceived-1 {
+		return 0, false
+	}
+	span := a[len(a)-1].ns - a[m].ns
+	if span <= 0 {
+		return 0, false
+	}
+	return float64(c.recvBytes-cum-a[m].size) * 8 * 1e9 / float64(span), true
 }
 
 func (t *probeTracker) push(r ProbeResult) {

@@ -22,6 +22,28 @@ type simLink struct {
 	stalls     []simStall
 	rng        *rand.Rand
 	busyUntil  time.Duration // when the last accepted packet leaves
+	// burst, if set, makes the link a token bucket of that depth (bytes):
+	// after an idle spell it lets that much through at once, as pion's
+	// vnet TBF queue and real policers do. Stalls are ignored then.
+	burst int
+	tat   time.Duration // the bucket's theoretical arrival time (GCRA)
+	// readEvery, if set, stamps arrivals as a receiver that wakes up at
+	// random intervals of 0–2 × readEvery and reads what has arrived
+	// meanwhile: packets that arrived apart get the same stamp.
+	readEvery time.Duration
+	wake      time.Duration
+}
+
+// stamp is the receive time the receiver reports for a packet arriving
+// at arrive.
+func (l *simLink) stamp(arrive time.Duration) time.Duration {
+	if l.readEvery <= 0 {
+		return arrive
+	}
+	for l.wake < arrive {
+		l.wake += time.Duration(l.rng.Int64N(int64(2*l.readEvery) + 1))
+	}
+	return l.wake
 }
 
 type simStall struct{ at, dur time.Duration }
@@ -29,6 +51,9 @@ type simStall struct{ at, dur time.Duration }
 // send offers a packet of size bytes at t; it returns its arrival time at
 // the receiver, or ok false if it was dropped.
 func (l *simLink) send(t time.Duration, size int) (arrive time.Duration, ok bool) {
+	if l.burst > 0 {
+		return l.sendBucket(t, size)
+	}
 	start := max(t, l.busyUntil)
 	for _, s := range l.stalls {
 		if start >= s.at && start < s.at+s.dur {
@@ -46,6 +71,24 @@ func (l *simLink) send(t time.Duration, size int) (arrive time.Duration, ok bool
 	return l.busyUntil + l.delay, true
 }
 
+// sendBucket is send through a token bucket of depth burst: a packet
+// leaves once the bucket holds its size (GCRA).
+func (l *simLink) sendBucket(t time.Duration, size int) (arrive time.Duration, ok bool) {
+	c := float64(max(l.capacity(t), 1))
+	tau := time.Duration(float64(l.burst*8) / c * float64(time.Second))
+	cost := time.Duration(float64(size*8) / c * float64(time.Second))
+	leave := max(t, l.tat+cost-tau)
+	if leave-t > l.queueLimit {
+		return 0, false // tail drop
+	}
+	l.tat = max(l.tat, leave) + cost
+	l.busyUntil = leave
+	if l.loss > 0 && l.rng.Float64() < l.loss {
+		return 0, false
+	}
+	return leave + l.delay, true
+}
+
 // queueDelay is how long a packet offered at t would wait.
 func (l *simLink) queueDelay(t time.Duration) time.Duration { return max(l.busyUntil-t, 0) }
 
@@ -55,9 +98,16 @@ type simConfig struct {
 	link   *simLink
 	demand func(t time.Duration) int // what the application would send; the sender sends min(demand, estimate)
 	probe  bool                      // run a ProbeController (start probes and probes towards demand)
+	// probeWant, if set, is the allocator's probe target instead of the
+	// demand: the sender stays application-limited at demand while the
+	// allocator probes for an upgrade it cannot yet afford.
+	probeWant int
 	// wantUntil stops probing towards demand after this time (0: never).
 	wantUntil time.Duration
 	opts      EstimatorOptions
+	// probePacket, if set, is the size of probe packets (padding), as many
+	// as the cluster's bytes need; otherwise Bytes/Packets.
+	probePacket int
 	// hooks run at each millisecond before sending (caps, REMB, ...).
 	hook func(t time.Duration, now time.Time, e *Estimator)
 }
@@ -112,6 +162,9 @@ func runSim(cfg simConfig) (samples []simSample, probes []ProbeResult) {
 		seq++
 		e.OnPacketSent(PacketSent{TransportSeq: seq, Size: size, SentAt: t0.Add(at), Probe: isProbe, ProbeCluster: cluster})
 		arrive, ok := cfg.link.send(at, size)
+		if ok {
+			arrive = cfg.link.stamp(arrive)
+		}
 		pending = append(pending, simPending{seq: seq, arrive: arrive, ok: ok})
 		sentBytes += size
 	}
@@ -135,10 +188,16 @@ func runSim(cfg simConfig) (samples []simSample, probes []ProbeResult) {
 			if demand > est && (cfg.wantUntil == 0 || t < cfg.wantUntil) {
 				want = demand
 			}
+			if cfg.probeWant > 0 {
+				want = cfg.probeWant
+			}
 			if p, ok := pc.Next(now, est, want); ok {
 				probe, probeSent = p, 0
-				gap := time.Duration(float64(p.Bytes) / float64(p.Packets) * 8 / float64(p.Bitrate) * float64(time.Second))
-				for i := range p.Packets {
+				if cfg.probePacket > 0 {
+					probe.Packets = max(p.Packets, (p.Bytes+cfg.probePacket-1)/cfg.probePacket)
+				}
+				gap := time.Duration(float64(probe.Bytes) / float64(probe.Packets) * 8 / float64(p.Bitrate) * float64(time.Second))
+				for i := range probe.Packets {
 					probeAt = append(probeAt, t+time.Duration(i)*gap)
 				}
 			}

@@ -35,8 +35,17 @@ type sample struct {
 	Offered   int           `json:"offered_bps"`   // sent towards the receiver, over rateWindow
 	Delivered int           `json:"delivered_bps"` // read by the receiver, over rateWindow
 	Allocated int           `json:"allocated_bps"`
-	Layers    []int         `json:"layers"` // per slot, -1 when not live
-	Frozen    int           `json:"frozen_slots"`
+	// The estimator's parts (GetRoom): delay-based rate, loss bound (0:
+	// not binding), acknowledged rate, the allocator's probe target, the
+	// delay detector's state and the loss fraction.
+	DelayBased int     `json:"delay_based_bps"`
+	LossBound  int     `json:"loss_bound_bps"`
+	Acked      int     `json:"acked_bps"`
+	Wanted     int     `json:"wanted_bps"`
+	Usage      string  `json:"usage"`
+	Loss       float32 `json:"loss"`
+	Layers     []int   `json:"layers"` // per slot, -1 when not live
+	Frozen     int     `json:"frozen_slots"`
 	// IdealFit is the most an ideal allocator forwarding whole layers
 	// could send under Capacity ([idealFit]), bit/s.
 	IdealFit int `json:"ideal_fit_bps"`

@@ -252,8 +252,10 @@ func sampleRun(ctx context.Context, api pb.MediaNodeClient, nw *network, rx *cli
 					if d.GetConnectionId() != rx.ConnectionID() {
 						continue
 					}
-					s.Estimate = int(d.GetCongestion().GetEstimateBps())
-					s.Allocated = int(d.GetCongestion().GetAllocatedBps())
+					cg := d.GetCongestion()
+					s.Estimate, s.Allocated = int(cg.GetEstimateBps()), int(cg.GetAllocatedBps())
+					s.DelayBased, s.LossBound, s.Acked = int(cg.GetDelayBasedBps()), int(cg.GetLossBoundBps()), int(cg.GetAckedBps())
+					s.Wanted, s.Usage, s.Loss = int(cg.GetWantedBps()), cg.GetUsage(), cg.GetLoss()
 					for _, st := range d.GetSlots() {
 						l := -1
 						if st.GetState() == pb.SlotState_SLOT_STATE_LIVE {
