@@ -19,7 +19,11 @@
 //     below 2 % the bound relaxes by 5 %/s, in between it holds;
 //   - probe results: packets sent in a probe cluster (see [ProbeController])
 //     measure the rate the path delivered, and a probe that saw no overuse
-//     lifts the estimate to it at once.
+//     lifts the estimate to it at once. A cluster carries at least 6000
+//     bytes, and its receive rate is the lower of the whole cluster's and
+//     its later half's: a bottleneck that lets a burst through at once (a
+//     token bucket's depth) or a receiver that reads in bunches would
+//     otherwise make a short cluster look faster than the path.
 //
 // Growth is limited to [DefaultAppLimitFactor] × the acknowledged rate, so a
 // sender that is application-limited (sending less than the estimate) does not
