@@ -46,6 +46,9 @@ type sample struct {
 	Loss       float32 `json:"loss"`
 	Layers     []int   `json:"layers"` // per slot, -1 when not live
 	Frozen     int     `json:"frozen_slots"`
+	// FrozenPaused counts the frozen slots that the allocator had paused
+	// (bandwidth disabled: not even the lowest layer fit the estimate).
+	FrozenPaused int `json:"frozen_paused_slots"`
 	// IdealFit is the most an ideal allocator forwarding whole layers
 	// could send under Capacity ([idealFit]), bit/s.
 	IdealFit int `json:"ideal_fit_bps"`
@@ -77,6 +80,10 @@ type figures struct {
 	// FrozenTime sums, over the slots, the time a slot's picture did not
 	// change for more than freezeAfter.
 	FrozenTime time.Duration `json:"frozen_ms"`
+	// FrozenPausedTime is the part of FrozenTime spent paused by the
+	// allocator; the rest is layer switches waiting for a keyframe and
+	// stalls.
+	FrozenPausedTime time.Duration `json:"frozen_paused_ms"`
 }
 
 // compute derives the figures from samples (sampleEvery apart) and the
@@ -96,6 +103,7 @@ func compute(schedule []phase, samples []sample, sampleEvery time.Duration) figu
 		}
 		f.Overshoot += float64(max(s.Offered-s.Capacity, 0)) / float64(s.Capacity)
 		f.FrozenTime += time.Duration(s.Frozen) * sampleEvery
+		f.FrozenPausedTime += time.Duration(s.FrozenPaused) * sampleEvery
 		n++
 	}
 	if n > 0 {

@@ -17,7 +17,7 @@ func TestCompute(t *testing.T) {
 			s.Offered, s.Delivered = 1000, 1000
 		case at >= 2*time.Second && at < 2300*time.Millisecond: // 0.3 s to get under
 			s.Offered, s.Delivered = 2000, 500
-			s.Frozen = 1
+			s.Frozen, s.FrozenPaused = 1, 1
 		}
 		samples = append(samples, s)
 	}
@@ -31,8 +31,8 @@ func TestCompute(t *testing.T) {
 	if want := 3 * 3.0 / 30; f.Overshoot < want-1e-9 || f.Overshoot > want+1e-9 {
 		t.Fatalf("overshoot %v, want %v", f.Overshoot, want)
 	}
-	if f.FrozenTime != 300*time.Millisecond {
-		t.Fatalf("frozen %v", f.FrozenTime)
+	if f.FrozenTime != 300*time.Millisecond || f.FrozenPausedTime != 300*time.Millisecond {
+		t.Fatalf("frozen %v, paused %v", f.FrozenTime, f.FrozenPausedTime)
 	}
 }
 

@@ -275,6 +275,9 @@ func sampleRun(ctx context.Context, api pb.MediaNodeClient, nw *network, rx *cli
 				lastFrames[i], lastChange[i] = frames, now
 			case frames > 0 && now.Sub(lastChange[i]) > freezeAfter:
 				s.Frozen++
+				if i < len(s.Layers) && s.Layers[i] < 0 {
+					s.FrozenPaused++
+				}
 			}
 		}
 		out = append(out, s)

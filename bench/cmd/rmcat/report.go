@@ -42,7 +42,8 @@ func (r *result) markdown() string {
 			fmt.Fprintf(&b, "| %s → %s Mbit/s at %v: sent rate under the new capacity after | %s | ≤ 1 s |\n", mbps(s.From), mbps(s.To), s.At, ms(s.After))
 		}
 	}
-	fmt.Fprintf(&b, "| frozen time, summed over the 3 slots (no new frame for > %v) | %.1f s of %v × 3 | |\n\n", freezeAfter, f.FrozenTime.Seconds(), testDuration)
+	fmt.Fprintf(&b, "| frozen time, summed over the 3 slots (no new frame for > %v) | %.1f s of %v × 3 | |\n", freezeAfter, f.FrozenTime.Seconds(), testDuration)
+	fmt.Fprintf(&b, "| of which the slot was paused by the allocator (its lowest layer did not fit the estimate) | %.1f s | |\n\n", f.FrozenPausedTime.Seconds())
 	b.WriteString("Utilization per phase, next to the ideal layer fit (any combination; every slot on at least its lowest layer):\n\n" +
 		"| phase | capacity | utilization | ideal fit | ideal fit, every slot on |\n| --- | --- | --- | --- | --- |\n")
 	rates := layerRates()
