@@ -242,3 +242,28 @@ func TestProbeClusterRate(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 }
+
+// TestProbeClusterLatePacket: a packet of a cluster already measured does
+// not open a new cluster measured from a handful of packets.
+func TestProbeClusterLatePacket(t *testing.T) {
+	ms := int64(time.Millisecond)
+	var tr probeTracker
+	for i := range 5 {
+		tr.onSent(3, int64(i), int64(i)*2*ms, 1200)
+		tr.onReport(3, int64(i), true, 50*ms+int64(i)*10*ms, 1200)
+	}
+	tr.finish(4, 200*ms, 0, false, func(int) {})
+	if r, ok := tr.pop(); !ok || r.Cluster != 3 || r.Bitrate != 912_000 {
+		t.Fatalf("result %+v, %v; want 0.95 × 4 × 9600 bit / 40 ms (saturated)", r, ok)
+	}
+	// Three more packets of cluster 3, sent back to back, arriving 1 ms
+	// apart: measured alone they would read 19 Mbit/s.
+	for i := 5; i < 8; i++ {
+		tr.onSent(3, int64(i), 210*ms, 1200)
+		tr.onReport(3, int64(i), true, 260*ms+int64(i)*ms, 1200)
+	}
+	tr.finish(8, 500*ms, 0, false, func(r int) { t.Fatalf("jump to %d from a late packet", r) })
+	if r, ok := tr.pop(); ok {
+		t.Fatalf("result %+v from a finished cluster's late packets", r)
+	}
+}

@@ -57,6 +57,21 @@ type probeTracker struct {
 	clusters [maxClusters]cluster
 	results  [maxClusters]ProbeResult
 	head, n  int // results queue
+	// done holds the ids of the clusters measured last: a packet of one of
+	// them sent after its result (a cluster closed by a newer packet
+	// overtaking it, or a late send) must not open a new cluster that
+	// would be measured from a handful of packets.
+	done            [2 * maxClusters]int32
+	doneNext, doneN int
+}
+
+func (t *probeTracker) finished(id int32) bool {
+	for _, d := range t.done[:t.doneN] {
+		if d == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *probeTracker) find(id int32) *cluster {
@@ -72,6 +87,9 @@ func (t *probeTracker) find(id int32) *cluster {
 func (t *probeTracker) onSent(id int32, seq, sendNs int64, size int) {
 	c := t.find(id)
 	if c == nil {
+		if t.finished(id) {
+			return
+		}
 		c = &t.clusters[0]
 		for i := range t.clusters {
 			if o := &t.clusters[i]; !o.used {
@@ -143,6 +161,9 @@ func (t *probeTracker) finish(highestSent, now, overuseAt int64, overused bool, 
 			jump(r.Bitrate)
 		}
 		c.used = false
+		t.done[t.doneNext] = c.id
+		t.doneNext = (t.doneNext + 1) % len(t.done)
+		t.doneN = min(t.doneN+1, len(t.done))
 		t.push(r)
 	}
 }
