@@ -21,12 +21,13 @@ import (
 
 // The media node runs as its own process, cmd/sfu built once per test
 // binary WITHOUT the race detector. Why not in-process: inside the `go test
-// -race` binary the node's receive path and RTCP feedback run several times
-// slower, and Chromium's send-side bandwidth estimate, computed from that
-// feedback, collapsed (0.1–1.2 Mbit/s), holding back the top simulcast layer
-// for a minute or more; a non-race node, in a process or in a non-race test
-// binary, does not do that (measurements in web/README.md, "Tests"). The
-// node's own concurrency is covered by the -race runs of test/e2e and
+// -race` binary Chromium's send-side bandwidth estimate, computed from the
+// node's transport-cc feedback, often collapsed (down to 0.1 Mbit/s) and
+// held back the top simulcast layer for a minute or more (6 of 9 runs); with
+// a non-race node process it never took more than 22 s (7 runs).
+// Measurements and the likely path in web/README.md, "Tests";
+// SWITCHYARD_BROWSER_NODE=inprocess (startStack) reproduces the comparison.
+// The node's own concurrency is covered by the -race runs of test/e2e and
 // internal/meeting, which run it in-process.
 var (
 	sfuOnce sync.Once

@@ -2,8 +2,10 @@ package browser
 
 import (
 	"bytes"
+	"context"
 	"io/fs"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"runtime/pprof"
 	"testing"
@@ -15,7 +17,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
+	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
+	"github.com/switchyard-sfu/switchyard/internal/node"
 	"github.com/switchyard-sfu/switchyard/web"
 )
 
@@ -48,9 +52,20 @@ func checkLeaks(t *testing.T) {
 
 // startStack starts a node process (startNodeProcess: loopback candidates
 // included, transport-cc kept) and the meeting service pointed at it.
+// SWITCHYARD_BROWSER_NODE=inprocess starts the node in the test process
+// instead, only to compare (web/README.md, "Tests": under -race the top
+// simulcast layer then often misses the test's bounds).
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	addr := startNodeProcess(t, "browser-test-node")
+	var addr string
+	switch mode := os.Getenv("SWITCHYARD_BROWSER_NODE"); mode {
+	case "", "process":
+		addr = startNodeProcess(t, "browser-test-node")
+	case "inprocess":
+		addr = startNodeInProcess(t, "browser-test-node")
+	default:
+		t.Fatalf("SWITCHYARD_BROWSER_NODE=%q: want process (the default) or inprocess", mode)
+	}
 
 	static, err := fs.Sub(web.Static, "static")
 	if err != nil {
@@ -81,4 +96,30 @@ func startStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return &stack{url: srv.URL, node: pb.NewMediaNodeClient(conn)}
+}
+
+// startNodeInProcess starts a node in the test process with the settings
+// startNodeProcess gives its process; cleanup shuts it down.
+func startNodeInProcess(t *testing.T, id string) (addr string) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.NodeID = id
+	cfg.GRPC.Listen = "127.0.0.1:0"
+	cfg.GRPC.Insecure = true
+	cfg.HTTP.Listen = ""
+	cfg.RTC.UDPPort = 0
+	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
+	cfg.RTC.IncludeLoopback = true
+	n, err := node.Start(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := n.Shutdown(ctx); err != nil {
+			t.Errorf("node shutdown: %v", err)
+		}
+	})
+	return n.GRPCAddr()
 }
