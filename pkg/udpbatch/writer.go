@@ -33,6 +33,14 @@ type Options struct {
 // Writer writes datagrams on one UDP socket, coalescing those written
 // during fan-outs (between Begin and End) into batches. Every method is safe
 // for concurrent use.
+//
+// A full or ended batch is sent by the goroutine that took it, without any
+// lock and without waiting for batches other goroutines are sending: waiting
+// would hand off through the scheduler on every batch, which collapses
+// throughput when the CPUs are busy. So a datagram that one goroutine wrote
+// into a batch another goroutine then sends may, rarely, be overtaken by the
+// writer's next datagram (by one position, as any UDP path may reorder); the
+// datagrams of a batch a goroutine sends itself never are.
 type Writer struct {
 	conn *net.UDPConn
 	size int
@@ -41,16 +49,7 @@ type Writer struct {
 	mu      sync.Mutex
 	open    int    // fan-outs between Begin and End; guarded by mu
 	pending *batch // datagrams waiting for a send; guarded by mu
-	free    []*batch
-
-	// A taken batch is sent by the goroutine that took it, without any
-	// lock and without waiting for other batches: a sender that waited for
-	// another goroutine's batch would hand off through the scheduler on
-	// every batch, which collapses throughput when the CPUs are busy. So a
-	// datagram written by one goroutine into a batch that another goroutine
-	// then sends may, rarely, be overtaken by the writer's next datagram
-	// (one position, like any UDP reordering); one goroutine's datagrams
-	// that it sends itself never are.
+	free    []*batch // empty batches for takeLocked; guarded by mu
 
 	stats counters
 }
