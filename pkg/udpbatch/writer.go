@@ -47,8 +47,8 @@ type Writer struct {
 	sys  sender // the platform's batch sender
 
 	mu      sync.Mutex
-	open    int    // fan-outs between Begin and End; guarded by mu
-	pending *batch // datagrams waiting for a send; guarded by mu
+	open    int      // fan-outs between Begin and End; guarded by mu
+	pending *batch   // datagrams waiting for a send; guarded by mu
 	free    []*batch // empty batches for takeLocked; guarded by mu
 
 	stats counters
