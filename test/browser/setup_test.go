@@ -1,13 +1,11 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
 	"github.com/switchyard-sfu/switchyard/internal/config"
+	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 	"github.com/switchyard-sfu/switchyard/internal/node"
 	"github.com/switchyard-sfu/switchyard/web"
@@ -36,18 +35,7 @@ type stack struct {
 func checkLeaks(t *testing.T) {
 	t.Helper()
 	baseline := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(20 * time.Second)
-		for runtime.NumGoroutine() > baseline {
-			if time.Now().After(deadline) {
-				var b bytes.Buffer
-				_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-				t.Errorf("goroutine leak: %d running, baseline %d\n%s", runtime.NumGoroutine(), baseline, b.String())
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
+	t.Cleanup(func() { leakcheck.CheckWithin(t, baseline, 20*time.Second) })
 }
 
 // startStack starts a node process (startNodeProcess: loopback candidates

@@ -6,17 +6,11 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +24,7 @@ import (
 	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
+	"github.com/switchyard-sfu/switchyard/internal/nodeproc"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
 
@@ -44,11 +39,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sfuBin = filepath.Join(dir, "sfu")
-	build := exec.Command("go", "build", "-o", sfuBin, "github.com/switchyard-sfu/switchyard/cmd/sfu")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build cmd/sfu:", err)
+	sfuBin, err = nodeproc.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -57,104 +50,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// nodeProc is one node process, as one compose service.
-type nodeProc struct {
-	id   string
-	addr string
-	cmd  *exec.Cmd
-	done chan error
-	api  pb.MediaNodeClient
-	once sync.Once
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startNode runs a node with the same settings the compose file gives
-// through SWITCHYARD_* variables: its own id, plaintext gRPC, its own
-// media port (an ephemeral one here), loopback candidates.
-func startNode(t *testing.T, id string) *nodeProc {
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(sfuBin, "-http-listen", "", "-listen-ips", "127.0.0.1", "-drain-timeout", "2s")
-	cmd.Env = append(os.Environ(),
-		"SWITCHYARD_NODE_ID="+id,
-		"SWITCHYARD_GRPC_LISTEN="+addr,
-		"SWITCHYARD_GRPC_INSECURE=true",
-		"SWITCHYARD_UDP_PORT=0",
-		"SWITCHYARD_INCLUDE_LOOPBACK=true",
-		"SWITCHYARD_LOG_FORMAT=console",
-		"SWITCHYARD_LOG_LEVEL=warn",
-	)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &nodeProc{id: id, addr: addr, cmd: cmd, done: make(chan error, 1)}
-	go func() { n.done <- cmd.Wait() }()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.api = pb.NewMediaNodeClient(conn)
-	t.Cleanup(func() {
-		_ = conn.Close()
-		n.stop(t)
-	})
-	deadline := time.Now().Add(testTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := n.api.GetNodeInfo(ctx, &pb.GetNodeInfoRequest{})
-		cancel()
-		if err == nil {
-			if info.GetNodeId() != id {
-				t.Fatalf("node at %s says it is %q, want %q", addr, info.GetNodeId(), id)
-			}
-			return n
-		}
-		select {
-		case err := <-n.done:
-			t.Fatalf("node %s exited during start-up: %v", id, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s did not answer on %s: %v", id, addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop sends SIGTERM (the node drains for at most its 2 s drain timeout)
-// and kills the node if it has not exited well after that.
-func (n *nodeProc) stop(t *testing.T) {
-	n.once.Do(func() {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-n.done:
-			var ee *exec.ExitError
-			if err != nil && !errors.As(err, &ee) {
-				t.Errorf("node %s: %v", n.id, err)
-			}
-		case <-time.After(20 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-n.done
-			t.Errorf("node %s did not exit within 20 s of SIGTERM", n.id)
-		}
-	})
+// through SWITCHYARD_* variables (nodeproc.Start): its own id, plaintext
+// gRPC, its own media port (an ephemeral one here), loopback candidates.
+func startNode(t *testing.T, id string) *nodeproc.Proc {
+	return nodeproc.Start(t, sfuBin, id, nodeproc.Options{DrainTimeout: 2 * time.Second})
 }
 
 // cluster is the two nodes and the meeting service.
 type cluster struct {
 	t     *testing.T
 	ctx   context.Context
-	nodes map[string]*nodeProc
+	nodes map[string]*nodeproc.Proc
 	ws    string
 }
 
@@ -165,7 +72,7 @@ func startCluster(t *testing.T) *cluster {
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	svc, err := meeting.New(meeting.Options{
 		// A third address where no node listens: placement skips it.
-		Nodes:        []string{a.addr, b.addr, freeAddr(t)},
+		Nodes:        []string{a.Addr, b.Addr, nodeproc.FreeAddr(t)},
 		DialOptions:  []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())},
 		PollInterval: 200 * time.Millisecond,
 		Logger:       log.Named("meetingd"),
@@ -181,7 +88,7 @@ func startCluster(t *testing.T) *cluster {
 		cancel()
 		leakcheck.Check(t, baseline)
 	})
-	return &cluster{t: t, ctx: ctx, nodes: map[string]*nodeProc{"node-a": a, "node-b": b},
+	return &cluster{t: t, ctx: ctx, nodes: map[string]*nodeproc.Proc{"node-a": a, "node-b": b},
 		ws: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"}
 }
 
@@ -219,7 +126,7 @@ func (c *cluster) join(meetingName, name string) (*browser, string) {
 // rooms lists the rooms on a node.
 func (c *cluster) rooms(id string) map[string]bool {
 	c.t.Helper()
-	res, err := c.nodes[id].api.ListRooms(c.ctx, &pb.ListRoomsRequest{})
+	res, err := c.nodes[id].API.ListRooms(c.ctx, &pb.ListRoomsRequest{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -277,7 +184,7 @@ func TestPlacementAndDrain(t *testing.T) {
 		}
 	}
 
-	res, err := c.nodes["node-a"].api.Drain(c.ctx, &pb.DrainRequest{})
+	res, err := c.nodes["node-a"].API.Drain(c.ctx, &pb.DrainRequest{})
 	if err != nil || !res.GetDraining() {
 		t.Fatalf("drain node-a: %v %v", res, err)
 	}
@@ -309,7 +216,7 @@ func TestPlacementAndDrain(t *testing.T) {
 	// node-a shuts down (SIGTERM; its 2 s drain timeout passes with the
 	// meeting still there): the meeting's browsers are told, and the
 	// meeting starts again on node-b when they rejoin.
-	c.nodes["node-a"].stop(t)
+	c.nodes["node-a"].Stop(t)
 	for _, b := range []*browser{first[onA], late} {
 		ctx, cancel := context.WithTimeout(c.ctx, testTimeout)
 		m, _, err := b.conn.Wait(ctx, 0, wsclient.OfType(meeting.TypeLeft))
