@@ -15,11 +15,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
-	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
 	"github.com/switchyard-sfu/switchyard/internal/meeting/wsclient"
 	"github.com/switchyard-sfu/switchyard/internal/node"
+	"github.com/switchyard-sfu/switchyard/internal/testnode"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
 
@@ -49,23 +49,13 @@ type harness struct {
 func start(t testing.TB, configure func(*meeting.Options)) *harness {
 	t.Helper()
 	baseline := runtime.NumGoroutine()
-	cfg := config.Default()
-	cfg.NodeID = "node-t"
-	cfg.GRPC.Listen = "127.0.0.1:0"
-	cfg.GRPC.Insecure = true
-	cfg.HTTP.Listen = ""
-	cfg.RTC.UDPPort = 0
-	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
-	cfg.RTC.IncludeLoopback = true
+	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
+	t.Cleanup(func() {
+		cancel()
+		leakcheck.Check(t, baseline)
+	})
+	n := testnode.Start(t, testnode.Config("node-t"))
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	n, err := node.Start(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := meeting.Options{
 		Nodes:       []string{n.GRPCAddr()},
 		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())},
@@ -80,21 +70,13 @@ func start(t testing.TB, configure func(*meeting.Options)) *harness {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
-	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
-	h := &harness{t: t, ctx: ctx, node: n, api: pb.NewMediaNodeClient(conn), svc: svc, http: srv}
+	h := &harness{t: t, ctx: ctx, node: n.Node, api: n.API, svc: svc, http: srv}
 	t.Cleanup(func() {
+		// Before the node (cleanups run last-registered first).
 		if err := svc.Close(); err != nil {
 			t.Errorf("close service: %v", err)
 		}
 		srv.Close()
-		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer scancel()
-		if err := n.Shutdown(sctx); err != nil {
-			t.Errorf("shutdown node: %v", err)
-		}
-		_ = conn.Close()
-		cancel()
-		leakcheck.Check(t, baseline)
 	})
 	return h
 }

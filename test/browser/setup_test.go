@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"context"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -15,10 +14,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
-	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/meeting"
-	"github.com/switchyard-sfu/switchyard/internal/node"
+	"github.com/switchyard-sfu/switchyard/internal/testnode"
 	"github.com/switchyard-sfu/switchyard/web"
 )
 
@@ -90,24 +88,5 @@ func startStack(t *testing.T) *stack {
 // startNodeProcess gives its process; cleanup shuts it down.
 func startNodeInProcess(t *testing.T, id string) (addr string) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.NodeID = id
-	cfg.GRPC.Listen = "127.0.0.1:0"
-	cfg.GRPC.Insecure = true
-	cfg.HTTP.Listen = ""
-	cfg.RTC.UDPPort = 0
-	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
-	cfg.RTC.IncludeLoopback = true
-	n, err := node.Start(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := n.Shutdown(ctx); err != nil {
-			t.Errorf("node shutdown: %v", err)
-		}
-	})
-	return n.GRPCAddr()
+	return testnode.Start(t, testnode.Config(id)).GRPCAddr()
 }

@@ -10,12 +10,12 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/switchyard-sfu/switchyard/api/proto/switchyard/v1"
 	"github.com/switchyard-sfu/switchyard/internal/config"
 	"github.com/switchyard-sfu/switchyard/internal/leakcheck"
 	"github.com/switchyard-sfu/switchyard/internal/node"
+	"github.com/switchyard-sfu/switchyard/internal/testnode"
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
 
@@ -36,14 +36,12 @@ type harness struct {
 func startNode(t *testing.T, configure ...func(*config.Config)) *harness {
 	t.Helper()
 	baseline := runtime.NumGoroutine()
-	cfg := config.Default()
-	cfg.NodeID = "test-node"
-	cfg.GRPC.Listen = "127.0.0.1:0"
-	cfg.GRPC.Insecure = true
-	cfg.HTTP.Listen = ""
-	cfg.RTC.UDPPort = 0
-	cfg.RTC.ListenIPs = []string{"127.0.0.1"}
-	cfg.RTC.IncludeLoopback = true
+	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
+	t.Cleanup(func() {
+		cancel()
+		leakcheck.Check(t, baseline)
+	})
+	cfg := testnode.Config("test-node")
 	// Loopback is no bottleneck: start the congestion controller's
 	// estimate high so layer tests see the layers their limits select
 	// from the first allocation (the bottleneck test starts from the
@@ -52,27 +50,8 @@ func startNode(t *testing.T, configure ...func(*config.Config)) *harness {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	n, err := node.Start(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(n.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
-	h := &harness{t: t, node: n, conn: conn, api: pb.NewMediaNodeClient(conn), ctx: ctx}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer scancel()
-		if err := n.Shutdown(sctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		_ = conn.Close()
-		cancel()
-		leakcheck.Check(t, baseline)
-	})
+	n := testnode.Start(t, cfg)
+	h := &harness{t: t, node: n.Node, conn: n.Conn, api: n.API, ctx: ctx}
 	return h
 }
 
