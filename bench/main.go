@@ -56,6 +56,7 @@ type options struct {
 	nodeBin      string
 	pprof        string
 	cpuProfile   string
+	heapProfile  string
 	verbose      bool
 	render       string
 	box          boxInfo
@@ -89,6 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.nodeBin, "node-bin", "", "node binary to run (default: go build ./cmd/sfu into bin/)")
 	fs.StringVar(&o.pprof, "pprof", "", "serve the node's /debug/pprof on this host:port while it runs")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a node CPU profile of every measured window into this directory (<scenario>-<receivers>.pprof); serves pprof on a free port unless -pprof is set")
+	fs.StringVar(&o.heapProfile, "heapprofile", "", "write a node heap profile at the end of every measured window into this directory (<scenario>-<receivers>.heap.pprof); serves pprof on a free port unless -pprof is set")
 	fs.BoolVar(&o.verbose, "v", false, "log the clients' warnings")
 	fs.StringVar(&o.render, "render", "", "only rewrite results.md and the plots of this results directory from its results.json (no load)")
 	if err := fs.Parse(args); err != nil {
@@ -126,10 +128,10 @@ func parseFlags(args []string) (options, error) {
 	if o.name == "" {
 		o.name = strings.Join(o.scenarios, "+") + "-" + time.Now().Format("20060102-1504")
 	}
-	if o.cpuProfile != "" && o.pprof == "" {
+	if (o.cpuProfile != "" || o.heapProfile != "") && o.pprof == "" {
 		port, err := freePort()
 		if err != nil {
-			return o, fmt.Errorf("-cpuprofile: %w", err)
+			return o, fmt.Errorf("-cpuprofile/-heapprofile: %w", err)
 		}
 		o.pprof = fmt.Sprintf("127.0.0.1:%d", port)
 	}

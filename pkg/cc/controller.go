@@ -13,6 +13,9 @@ import (
 
 // Options configure a [Controller]. Zero fields take defaults.
 type Options struct {
+	// Estimator configures the estimator; a zero HistorySize is the
+	// controller's sent-packet ring size, since the estimator only needs
+	// the packets the ring hands it until their feedback arrives.
 	Estimator bwe.EstimatorOptions
 	Probe     bwe.ProbeOptions
 	// Now is the clock for send times, feedback and probes (default
@@ -111,6 +114,9 @@ func New(o Options) *Controller {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.Estimator.HistorySize == 0 {
+		o.Estimator.HistorySize = sentLogSize
 	}
 	c := &Controller{
 		now:     o.Now,
