@@ -34,6 +34,16 @@ type aimd struct {
 	state      rateState
 	lastChange int64 // sender ns of the last rate change
 	capacity   linkCapacity
+	// recent is the acknowledged rate over a short window (recentWindow),
+	// set by the owner before each update. A sender that was
+	// application-limited and steps up (a layer upgrade and its keyframe)
+	// triggers overuse within a few hundred ms; the acknowledged window
+	// then still holds mostly the old, lower rate, and a cut to 0.85 × it
+	// lands below what was sent before the step. The recent rate is what
+	// the link carried meanwhile, so a cut starts from the larger of the
+	// two. After a capacity drop the longer window is the larger, as
+	// before. The link-capacity tracking keeps the acknowledged rate.
+	recent int
 }
 
 // update applies one detector verdict. acked is the acknowledged rate (0 if
@@ -115,7 +125,7 @@ func (a *aimd) decrease(acked int, now int64) {
 		a.lastChange = now
 		return
 	}
-	next := decreaseFactor * float64(acked)
+	next := decreaseFactor * float64(max(acked, a.recent))
 	if next > float64(a.rate) && a.capacity.valid {
 		next = decreaseFactor * a.capacity.estimate
 	}

@@ -156,6 +156,20 @@ func TestAIMD(t *testing.T) {
 	if b.rate != 410_000 {
 		t.Fatalf("rate %d, want capped at 410k", b.rate)
 	}
+	// A step up from an application-limited rate: the acknowledged window
+	// still says 500k, the last 200 ms carried 950k; the cut starts from
+	// the recent rate, and the link capacity keeps the acknowledged one.
+	r := aimd{rate: 1_000_000, recent: 950_000}
+	r.update(usageOver, 500_000, 0, rtt, step*10)
+	if r.rate != 807_500 || r.capacity.estimate != 500_000 {
+		t.Fatalf("rate %d capacity %v, want 0.85 × 950k and 500k", r.rate, r.capacity.estimate)
+	}
+	// After a capacity drop the recent rate is the lower one: no change.
+	r = aimd{rate: 2_000_000, recent: 600_000}
+	r.update(usageOver, 1_500_000, 0, rtt, step*10)
+	if r.rate != 1_275_000 {
+		t.Fatalf("rate %d, want 0.85 × 1.5M", r.rate)
+	}
 	// No acknowledged rate yet: overuse halves.
 	c := aimd{rate: 1_000_000}
 	c.update(usageOver, 0, 0, rtt, step*10)

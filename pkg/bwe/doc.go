@@ -14,7 +14,9 @@
 //     6–600 ms) turns the slope into overuse/normal/underuse, and an AIMD
 //     controller raises the rate (≤ 8 %/s far from the last known capacity,
 //     about a packet per response time near it) or cuts it to 0.85 × the
-//     measured acknowledged rate;
+//     acknowledged rate (the larger of its 500 ms and its last 200 ms: a
+//     sender stepping up from an application-limited rate sees overuse
+//     before the long window holds the new rate);
 //   - a loss-based bound: above 10 % loss the rate is scaled by (1 − loss/2),
 //     below 2 % the bound relaxes by 5 %/s, in between it holds;
 //   - probe results: packets sent in a probe cluster (see [ProbeController])

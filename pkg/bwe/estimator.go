@@ -50,8 +50,11 @@ type Estimator struct {
 	base, arrBase         time.Time // sender and receiver time bases
 	haveBase, haveArrBase bool
 
-	hist    sendHistory
-	acked   rateWindow
+	hist  sendHistory
+	acked rateWindow
+	// recent is the acknowledged rate over recentWindow, for overuse cuts
+	// (see aimd.recent).
+	recent  rateWindow
 	ia      interArrival
 	trend   trendline
 	hyp     usage
@@ -81,6 +84,7 @@ func NewEstimator(o EstimatorOptions) *Estimator {
 		opts:    o,
 		hist:    newSendHistory(o.HistorySize),
 		acked:   newRateWindow(o.AckedWindow),
+		recent:  newRateWindow(recentWindow),
 		trend:   newTrendline(),
 		scratch: make([]received, 0, scratchStart),
 		rtt:     int64(200 * time.Millisecond),
@@ -132,6 +136,7 @@ func (e *Estimator) OnFeedback(results []PacketResult, now time.Time) {
 	for i := range e.scratch {
 		r := &e.scratch[i]
 		e.acked.add(r.arrNs, r.size)
+		e.recent.add(r.arrNs, r.size)
 		resets := e.ia.resets
 		if d, ok := e.ia.push(r.sendNs, r.arrNs, nowNs, r.size); ok {
 			e.hyp = e.trend.update(d)
@@ -150,6 +155,7 @@ func (e *Estimator) OnFeedback(results []PacketResult, now time.Time) {
 	if len(e.scratch) > 0 {
 		e.updateRTT(nowNs - newestSend)
 		acked := e.acked.rate()
+		e.rc.recent = e.recent.rate()
 		e.rc.update(e.hyp, acked, e.appLimit(acked, nowNs), e.rtt, nowNs)
 	}
 	e.probes.finish(e.hist.highest, nowNs, e.overuseAt, e.overused, func(rate int) {

@@ -21,6 +21,9 @@ const (
 	// maxHistorySize keeps the history within half the 16-bit sequence
 	// space, so that unwrapping a feedback sequence number is unambiguous.
 	maxHistorySize = 1 << 15
+	// recentWindow is the short acknowledged-rate window an overuse cut
+	// also looks at (see aimd.recent).
+	recentWindow = 200 * time.Millisecond
 	// maxAckedWindow is what the acknowledged-rate ring can hold.
 	maxAckedWindow = (rateBuckets - 1) * rateBucket
 )
