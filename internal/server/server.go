@@ -234,7 +234,7 @@ func (s *Service) Events(req *pb.EventsRequest, stream grpc.ServerStreamingServe
 				}
 				return nil
 			}
-			if err := stream.Send(EventToPB(ev, s.o.NodeID)); err != nil {
+			if err := stream.Send(EventToPB(*ev, s.o.NodeID)); err != nil {
 				return err
 			}
 		case <-ctx.Done():

@@ -17,8 +17,8 @@ type EventLog struct {
 	mu      sync.Mutex
 	roomID  string
 	now     func() time.Time
-	ring    []Event // ring[(seq-1) % len(ring)] holds event seq
-	last    uint64  // seq of the newest event, 0 before the first
+	ring    []*Event // ring[(seq-1) % len(ring)] holds event seq
+	last    uint64   // seq of the newest event, 0 before the first
 	subs    map[*Subscription]struct{}
 	closed  bool
 	history int
@@ -35,7 +35,7 @@ func NewEventLog(roomID string, history int, now func() time.Time) *EventLog {
 	return &EventLog{
 		roomID:  roomID,
 		now:     now,
-		ring:    make([]Event, history),
+		ring:    make([]*Event, history),
 		subs:    make(map[*Subscription]struct{}),
 		history: history,
 	}
@@ -51,7 +51,7 @@ func (l *EventLog) Append(p EventPayload) Event {
 		return Event{}
 	}
 	l.last++
-	ev := Event{Seq: l.last, RoomID: l.roomID, Time: l.now(), Payload: p}
+	ev := &Event{Seq: l.last, RoomID: l.roomID, Time: l.now(), Payload: p}
 	l.ring[(ev.Seq-1)%uint64(len(l.ring))] = ev
 	for s := range l.subs {
 		select {
@@ -60,7 +60,7 @@ func (l *EventLog) Append(p EventPayload) Event {
 			l.endLocked(s, ErrSlowSubscriber)
 		}
 	}
-	return ev
+	return *ev
 }
 
 // LastSeq is the sequence number of the newest event (0 if none).
@@ -97,7 +97,12 @@ func (l *EventLog) Subscribe(after uint64, max int) (*Subscription, error) {
 	if after+1 < oldest {
 		return nil, fmt.Errorf("%w: asked for events after %d, oldest kept is %d", ErrHistoryGone, after, oldest)
 	}
-	s := &Subscription{log: l, ch: make(chan Event, 2*l.history)}
+	// The buffer holds pointers to the log's events (shared by every
+	// subscriber), not copies: it is allocated whole for each subscriber
+	// (every bench or pkg/client participant follows its room's events), and
+	// 2*history Event values would be 128 KiB per subscriber at the default
+	// history, 16 KiB as pointers.
+	s := &Subscription{log: l, ch: make(chan *Event, 2*l.history)}
 	for seq := after + 1; seq <= l.last; seq++ {
 		s.ch <- l.ring[(seq-1)%uint64(len(l.ring))]
 	}
@@ -127,13 +132,14 @@ func (l *EventLog) endLocked(s *Subscription, err error) {
 // Subscription is one reader of an EventLog.
 type Subscription struct {
 	log *EventLog
-	ch  chan Event
+	ch  chan *Event
 	err error // set before ch is closed, under log.mu
 }
 
 // Events delivers the events in order; it is closed when the subscription
-// ends (room closed, subscriber too slow, or Close).
-func (s *Subscription) Events() <-chan Event { return s.ch }
+// ends (room closed, subscriber too slow, or Close). The events are shared
+// with the log's other subscribers and must not be modified.
+func (s *Subscription) Events() <-chan *Event { return s.ch }
 
 // Err says why the subscription ended once Events is closed: nil when the
 // room closed or Close was called, ErrSlowSubscriber when it fell behind.

@@ -17,7 +17,7 @@ func drain(t *testing.T, s *Subscription, n int) []Event {
 			if !ok {
 				t.Fatalf("subscription ended after %d events: %v", len(out), s.Err())
 			}
-			out = append(out, ev)
+			out = append(out, *ev)
 		default:
 			t.Fatalf("only %d of %d events buffered", len(out), n)
 		}
