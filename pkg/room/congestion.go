@@ -33,10 +33,11 @@ type CongestionOptions struct {
 	Probe     bwe.ProbeOptions
 	// PacingFactor > 0 paces each connection's video at this multiple of
 	// the estimate (cc.DefaultPacingFactor is 2.5); 0 or negative: no
-	// pacing, the default, because on the emulated bottleneck pacing
-	// measured worse (more frozen time from its drops, no gain in
-	// utilization: see bench/results/rmcat). PacerQueue bounds the video
-	// packets waiting per connection (0: cc.DefaultPacerQueue).
+	// pacing, the default: on the emulated bottleneck paced runs gained
+	// nothing (bench/results/rmcat/RUNS.md), and packets already queued
+	// when a slot stops (a mute, a pause) still leave after it. PacerQueue
+	// bounds the video packets waiting per connection (0:
+	// cc.DefaultPacerQueue).
 	PacingFactor float64
 	PacerQueue   int
 }
