@@ -34,10 +34,8 @@ type CongestionOptions struct {
 	// PacingFactor > 0 paces each connection's video at this multiple of
 	// the estimate (cc.DefaultPacingFactor is 2.5); 0 or negative: no
 	// pacing, the default: on the emulated bottleneck paced runs gained
-	// nothing (bench/results/rmcat/RUNS.md), and packets already queued
-	// when a slot stops (a mute, a pause) still leave after it. PacerQueue
-	// bounds the video packets waiting per connection (0:
-	// cc.DefaultPacerQueue).
+	// nothing (bench/results/rmcat/RUNS.md). PacerQueue bounds the video
+	// packets waiting per connection (0: cc.DefaultPacerQueue).
 	PacingFactor float64
 	PacerQueue   int
 }
