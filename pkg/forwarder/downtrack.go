@@ -305,7 +305,7 @@ func (d *DownTrack) send(b *binding, p *packet, pt uint8, seq uint16, ts uint32,
 // wait for it. d.mu held.
 func (d *DownTrack) sendPadding(b *binding, pt uint8, seq uint16, ts uint32) {
 	h := &d.fw.hdr
-	setPaddingHeader(h, d.fw.ext[:0], b, pt)
+	setPaddingHeader(h, d.fw.ext[:0], b, pt, fillPaddingSize)
 	h.SequenceNumber, h.Timestamp = seq, ts
 	if _, err := b.writer.WriteRTP(h, nil); err != nil {
 		d.fw.n.writeErrors++
@@ -314,21 +314,24 @@ func (d *DownTrack) sendPadding(b *binding, pt uint8, seq uint16, ts uint32) {
 	d.fw.n.padding++
 }
 
-// setHeader fills h for p on binding b: the subscriber's SSRC, payload type
-// pt, p's marker, no CSRCs, no padding, and no extensions but the audio
-// level under b's ID. ext is the preallocated extension storage and level the
-// storage for the audio-level byte; both belong to h's goroutine.
-func setHeader(h *rtp.Header, ext []rtp.Extension, level *[1]byte, b *binding, p *packet, pt uint8) {
+// resetHeader makes h a header on binding b with payload type pt and
+// nothing else: no marker, padding, CSRCs or extensions (ext is the
+// preallocated storage extensions are added to). Sequence number and
+// timestamp are the caller's.
+func resetHeader(h *rtp.Header, ext []rtp.Extension, b *binding, pt uint8) {
 	h.Version = 2
-	h.Padding = false
-	h.PaddingSize = 0
-	h.Marker = p.marker
-	h.PayloadType = pt
-	h.SSRC = b.ssrc
+	h.Padding, h.PaddingSize, h.Marker = false, 0, false
+	h.PayloadType, h.SSRC = pt, b.ssrc
 	h.CSRC = nil
-	h.Extension = false
-	h.ExtensionProfile = 0
-	h.Extensions = ext
+	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, ext
+}
+
+// setHeader fills h for p on binding b: resetHeader plus p's marker and the
+// audio level under b's ID. level is the storage for the audio-level byte;
+// it and ext belong to h's goroutine.
+func setHeader(h *rtp.Header, ext []rtp.Extension, level *[1]byte, b *binding, p *packet, pt uint8) {
+	resetHeader(h, ext, b, pt)
+	h.Marker = p.marker
 	if b.audioLevelID != 0 && p.hasAudioLevel {
 		level[0] = p.audioLevel
 		if b.audioLevelID > 14 {
@@ -339,18 +342,11 @@ func setHeader(h *rtp.Header, ext []rtp.Extension, level *[1]byte, b *binding, p
 	}
 }
 
-// setPaddingHeader fills h for a padding-only packet on binding b.
-func setPaddingHeader(h *rtp.Header, ext []rtp.Extension, b *binding, pt uint8) {
-	h.Version = 2
-	h.Padding = true
-	h.PaddingSize = fillPaddingSize
-	h.Marker = false
-	h.PayloadType = pt
-	h.SSRC = b.ssrc
-	h.CSRC = nil
-	h.Extension = false
-	h.ExtensionProfile = 0
-	h.Extensions = ext
+// setPaddingHeader fills h for a padding-only packet on binding b carrying
+// size bytes of padding.
+func setPaddingHeader(h *rtp.Header, ext []rtp.Extension, b *binding, pt, size uint8) {
+	resetHeader(h, ext, b, pt)
+	h.Padding, h.PaddingSize = true, size
 }
 
 // beginKeyframeWait makes the track drop packets until the next keyframe and

@@ -190,7 +190,7 @@ func (d *DownTrack) retransmit(b *binding, outSeq uint16, now time.Time) {
 			case e.fwd:
 				desc.patch(payload, e.numbers()) // payload is our copy
 			default:
-				setPaddingHeader(h, ns.ext[:0], b, pt)
+				setPaddingHeader(h, ns.ext[:0], b, pt, fillPaddingSize)
 				payload = nil
 			}
 		}

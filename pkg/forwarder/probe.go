@@ -43,8 +43,7 @@ func (p *Prober) Send() (size int, ok bool) {
 		return 0, false
 	}
 	h := &p.hdr
-	setPaddingHeader(h, p.ext[:0], b, fw.hdr.PayloadType)
-	h.PaddingSize = ProbePaddingSize
+	setPaddingHeader(h, p.ext[:0], b, fw.hdr.PayloadType, ProbePaddingSize)
 	h.SequenceNumber, h.Timestamp = seq, ts
 	if _, err := b.writer.WriteRTP(h, nil); err != nil {
 		fw.n.writeErrors++

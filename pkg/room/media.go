@@ -79,8 +79,12 @@ func NewMedia(o MediaOptions) (*Media, error) {
 	}
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 
-	se := settingEngine(o, mux)
+	return newMedia(settingEngine(o, mux), mux, adm, batch)
+}
 
+// newMedia finishes a Media on mux: the SRTP profiles the node prefers, and
+// a check that the node's API can be built on se. It closes mux on failure.
+func newMedia(se webrtc.SettingEngine, mux *ice.MultiUDPMuxDefault, adm *admission, batch udpbatch.Group) (*Media, error) {
 	if err := preferGCM(&se); err != nil {
 		_ = mux.Close()
 		return nil, err

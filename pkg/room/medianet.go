@@ -55,13 +55,5 @@ func NewMediaOnNet(o MediaOptions, n transport.Net) (*Media, error) {
 	mux := ice.NewMultiUDPMuxDefault(muxes...)
 	se := settingEngine(o, mux)
 	se.SetNet(n)
-	if err := preferGCM(&se); err != nil {
-		_ = mux.Close()
-		return nil, err
-	}
-	if _, err := NewAPI(se, true); err != nil {
-		_ = mux.Close()
-		return nil, err
-	}
-	return &Media{se: se, mux: mux, admission: newAdmission()}, nil
+	return newMedia(se, mux, newAdmission(), nil)
 }
