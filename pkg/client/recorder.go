@@ -47,6 +47,9 @@ type TrackStats struct {
 	Keyframes uint64
 	// MaxLatency is the largest send-to-receive delay seen (same clock).
 	MaxLatency time.Duration
+	// NewestSentAt is the publisher's send time of the most recently sent
+	// marker received: packets read late still show when they were sent.
+	NewestSentAt time.Time
 	// Latency holds every send-to-receive delay (markers only), so that
 	// callers can take quantiles over an interval (Sub) or over many tracks
 	// (Add); LatencyP50 and LatencyP99 are its quantiles at snapshot time.
@@ -173,6 +176,9 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 		tr.maxSeq, tr.seen, tr.started = m.Seq, [seenWindow]bool{}, false
 	}
 	st.LastSourceID, st.LastLayer = m.SourceID, m.Layer
+	if m.SentAt.After(st.NewestSentAt) {
+		st.NewestSentAt = m.SentAt
+	}
 	d := now.Sub(m.SentAt)
 	if d > st.MaxLatency {
 		st.MaxLatency = d
