@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
@@ -224,6 +225,11 @@ func (s *Service) Events(req *pb.EventsRequest, stream grpc.ServerStreamingServe
 		return toStatus(err)
 	}
 	defer sub.Close()
+	// Headers go out once the subscription is registered: a caller that must not
+	// miss what it does next (close the room, join someone) waits on Header().
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	for {
 		select {

@@ -83,6 +83,10 @@ func TestEventsResumeAndRoomClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The call returns before the node has subscribed; its headers say it has.
+	if _, err := resumed.Header(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.api.CloseRoom(h.ctx, &pb.CloseRoomRequest{RoomId: "ev", Reason: "meeting ended"}); err != nil {
 		t.Fatal(err)
 	}
