@@ -27,6 +27,10 @@ type Options struct {
 	PacingFactor float64
 	// PacerQueue bounds the video packets waiting (0: DefaultPacerQueue).
 	PacerQueue int
+	// RetransmitShare bounds retransmissions to this share of the estimate
+	// (0: DefaultRetransmitShare; negative: unbounded). See
+	// [Controller.AllowRetransmit].
+	RetransmitShare float64
 }
 
 // fbKey identifies a transport-cc message: pion's SRTCP session hands a
@@ -73,6 +77,7 @@ type Controller struct {
 
 	prober *prober
 	pacer  *pacer // nil without pacing
+	rtx    retransmitBudget
 }
 
 // Counters count what the controller has processed.
@@ -84,6 +89,10 @@ type Counters struct {
 	Probes       uint64 // probe clusters started
 	Confirmed    uint64 // probe clusters whose rate the estimator took
 	Failed       uint64 // probe clusters that measured nothing or fell short
+	// Retransmitted is the bytes of retransmissions the budget allowed,
+	// RetransmitsDenied the retransmissions it refused.
+	Retransmitted     uint64
+	RetransmitsDenied uint64
 }
 
 // ProbeResultStats is the last probe result.
@@ -132,6 +141,12 @@ func New(o Options) *Controller {
 	}
 	if o.PacingFactor > 0 {
 		c.pacer = newPacer(c, o.PacingFactor, o.PacerQueue)
+	}
+	switch {
+	case o.RetransmitShare == 0:
+		c.rtx.share = DefaultRetransmitShare
+	case o.RetransmitShare > 0:
+		c.rtx.share = o.RetransmitShare
 	}
 	c.publish(c.est.Estimate())
 	c.prober = newProber(c)
@@ -287,13 +302,15 @@ func (c *Controller) Tick(caps, allocated, wanted int, canProbe bool) int {
 func (c *Controller) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	counters := c.counters
+	counters.RetransmitsDenied, counters.Retransmitted = c.rtx.counters()
 	return Stats{
 		EstimatorStats: c.est.Stats(),
 		SentBitrate:    c.sentRate,
 		Allocated:      c.allocated,
 		Wanted:         c.wanted,
 		LastProbe:      c.probeLast,
-		Counters:       c.counters,
+		Counters:       counters,
 	}
 }
 

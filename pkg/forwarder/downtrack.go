@@ -50,6 +50,16 @@ type DownTrackOptions struct {
 	Now func() time.Time
 	// Logger defaults to the Receiver's logger, else zap.NewNop().
 	Logger *zap.Logger
+	// Retransmits, if set, bounds the retransmissions answering NACKs
+	// (usually the subscriber connection's congestion controller).
+	Retransmits RetransmitLimiter
+}
+
+// RetransmitLimiter decides whether a retransmission may be sent. It is
+// called from RunRTCP's goroutine, once per NACKed packet that can be
+// re-sent, with the packet's size (header and payload).
+type RetransmitLimiter interface {
+	AllowRetransmit(size int) bool
 }
 
 // DownTrack forwards one source's packets to one subscriber: it is the
@@ -92,6 +102,7 @@ type DownTrack struct {
 	allowed      []webrtc.RTPCodecCapability
 	strictCodec  bool // made with a Receiver and no Codecs: Bind needs its codec
 	onSwitch     func(from, to *Receiver)
+	retransmits  RetransmitLimiter // nil: unbounded
 	now          func() time.Time
 	logger       *zap.Logger
 
@@ -170,6 +181,7 @@ func NewDownTrack(o DownTrackOptions) (*DownTrack, error) {
 		allowed:     append([]webrtc.RTPCodecCapability(nil), o.Codecs...),
 		strictCodec: o.Receiver != nil && len(o.Codecs) == 0,
 		onSwitch:    o.OnSwitch,
+		retransmits: o.Retransmits,
 		now:         now,
 		logger:      logger,
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -359,6 +360,79 @@ func TestDownTrackNACK(t *testing.T) {
 				t.Errorf("stats %+v", st)
 			}
 		})
+	}
+}
+
+// budget lets through the retransmissions it has room for.
+type budget struct {
+	mu    sync.Mutex
+	left  int // packets
+	sizes []int
+}
+
+func (b *budget) AllowRetransmit(size int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, size)
+	if b.left == 0 {
+		return false
+	}
+	b.left--
+	return true
+}
+
+func (b *budget) give(n int) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+}
+
+func TestDownTrackNACKBudget(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	f := newFixture(t, upVP8, webrtc.RTPCodecTypeVideo)
+	w := &recordingWriter{}
+	lim := &budget{left: 1}
+	d := f.boundWith(t, videoContext(w, true), DownTrackOptions{Retransmits: lim})
+	orig := forwardN(t, f, w, 10)
+	rtcpIn := startRTCP(d)
+	defer rtcpIn.stop(t)
+
+	// Three lost, room for one: the first goes out, the others wait.
+	nack := &rtcp.TransportLayerNack{MediaSSRC: downSSRC, Nacks: []rtcp.NackPair{{PacketID: orig[2].SequenceNumber, LostPackets: 0b11}}}
+	rtcpIn.send(nack)
+	first := w.packets()
+	if len(first) != 1 || binary.BigEndian.Uint16(first[0].Payload) != orig[2].SequenceNumber {
+		t.Fatalf("with room for one retransmission: sent %d", len(first))
+	}
+	st := d.Stats()
+	if st.Retransmits != 1 || st.RetransmitsDenied != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	lim.mu.Lock()
+	for i, size := range lim.sizes {
+		// The limiter sees the whole RTX packet: header, OSN, payload.
+		if want := 12 + 2 + len(orig[2+i].Payload); size < want {
+			t.Errorf("retransmission %d asked for %d bytes, want at least %d", i, size, want)
+		}
+	}
+	lim.mu.Unlock()
+
+	// The subscriber asks again at once: refused packets were not marked
+	// sent, and the RTX sequence has no gap where they were refused.
+	w.reset()
+	lim.give(2)
+	rtcpIn.send(nack)
+	again := w.packets()
+	if len(again) != 2 {
+		t.Fatalf("second NACK re-sent %d packets, want the 2 refused before", len(again))
+	}
+	for i, g := range again {
+		if osn := binary.BigEndian.Uint16(g.Payload); osn != orig[3+i].SequenceNumber {
+			t.Errorf("#%d: OSN %d, want %d", i, osn, orig[3+i].SequenceNumber)
+		}
+		if g.SequenceNumber != first[0].SequenceNumber+uint16(i)+1 {
+			t.Errorf("#%d: RTX seq %d after %d: gap", i, g.SequenceNumber, first[0].SequenceNumber)
+		}
 	}
 }
 

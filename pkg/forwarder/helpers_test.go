@@ -249,7 +249,14 @@ func (f *fixture) pliCount() int {
 // bound returns a DownTrack added to f.r and bound to ctx.
 func (f *fixture) bound(t testing.TB, ctx *fakeContext) *DownTrack {
 	t.Helper()
-	d, err := NewDownTrack(DownTrackOptions{ID: "track", StreamID: "stream", Receiver: f.r})
+	return f.boundWith(t, ctx, DownTrackOptions{})
+}
+
+// boundWith is bound with more options; ID, StreamID and Receiver are set.
+func (f *fixture) boundWith(t testing.TB, ctx *fakeContext, o DownTrackOptions) *DownTrack {
+	t.Helper()
+	o.ID, o.StreamID, o.Receiver = "track", "stream", f.r
+	d, err := NewDownTrack(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,10 +197,17 @@ func (d *DownTrack) retransmit(b *binding, outSeq uint16, now time.Time) {
 	}
 	h.SequenceNumber = outSeq
 	h.Timestamp = ns.pkt.timestamp + seg.tsOffset
-	if b.rtxSSRC != 0 && rtxPT != 0 {
+	rtx := b.rtxSSRC != 0 && rtxPT != 0
+	if rtx {
 		payload = rtxPayload(ns.rtx[:], outSeq, payload)
 		h.SSRC, h.PayloadType = b.rtxSSRC, rtxPT
 		h.Padding, h.PaddingSize = false, 0
+	}
+	if l := d.retransmits; l != nil && !l.AllowRetransmit(h.MarshalSize()+len(payload)) {
+		d.stats.retransmitsDenied.Add(1)
+		return // not marked sent: the subscriber's next NACK may get it
+	}
+	if rtx {
 		h.SequenceNumber = ns.rtxSeq
 		ns.rtxSeq++
 	}

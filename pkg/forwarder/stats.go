@@ -33,20 +33,23 @@ func (c *receiverCounters) snapshot() ReceiverStats {
 
 // DownTrackStats is a snapshot of a DownTrack's counters.
 type DownTrackStats struct {
-	Packets       uint64 // packets forwarded (retransmissions excluded)
-	Bytes         uint64 // bytes the write stream reported for them
-	Retransmits   uint64 // packets re-sent in answer to NACKs (RTX or plain)
-	NACKs         uint64 // sequence numbers NACKed by the subscriber
-	NACKMisses    uint64 // NACKed packets that could not be re-sent (not forwarded here, no longer cached)
-	PLIs          uint64 // PLI and FIR messages received from the subscriber
-	Dropped       uint64 // packets not forwarded: waiting for a keyframe, paused, duplicate, too late
-	KeyframeWaits uint64 // times the track was told to wait for a keyframe (bind, resume)
-	WriteErrors   uint64 // writes the write stream refused
-	Switches      uint64 // source switches completed (SwitchTo)
-	LayerDrops    uint64 // VP8 packets dropped by the temporal-layer limit (also in Dropped)
-	CodecDrops    uint64 // packets dropped because the source's codec is not negotiated or allowed (also in Dropped)
-	Padding       uint64 // padding-only packets sent on numbers whose packet was dropped late
-	Probes        uint64 // padding-only bandwidth probes inserted (see Prober)
+	Packets     uint64 // packets forwarded (retransmissions excluded)
+	Bytes       uint64 // bytes the write stream reported for them
+	Retransmits uint64 // packets re-sent in answer to NACKs (RTX or plain)
+	// RetransmitsDenied counts retransmissions DownTrackOptions.Retransmits
+	// refused (not sent, not in Retransmits).
+	RetransmitsDenied uint64
+	NACKs             uint64 // sequence numbers NACKed by the subscriber
+	NACKMisses        uint64 // NACKed packets that could not be re-sent (not forwarded here, no longer cached)
+	PLIs              uint64 // PLI and FIR messages received from the subscriber
+	Dropped           uint64 // packets not forwarded: waiting for a keyframe, paused, duplicate, too late
+	KeyframeWaits     uint64 // times the track was told to wait for a keyframe (bind, resume)
+	WriteErrors       uint64 // writes the write stream refused
+	Switches          uint64 // source switches completed (SwitchTo)
+	LayerDrops        uint64 // VP8 packets dropped by the temporal-layer limit (also in Dropped)
+	CodecDrops        uint64 // packets dropped because the source's codec is not negotiated or allowed (also in Dropped)
+	Padding           uint64 // padding-only packets sent on numbers whose packet was dropped late
+	Probes            uint64 // padding-only bandwidth probes inserted (see Prober)
 }
 
 // fwdCounters are the forwarding counters: plain fields guarded by the
@@ -61,23 +64,25 @@ type fwdCounters struct {
 type downTrackCounters struct {
 	keyframeWaits                                     atomic.Uint64
 	retransmits, nacks, nackMisses, plis, writeErrors atomic.Uint64
+	retransmitsDenied                                 atomic.Uint64
 }
 
 func (c *downTrackCounters) snapshot(n *fwdCounters) DownTrackStats {
 	return DownTrackStats{
-		Packets:       n.packets,
-		Bytes:         n.bytes,
-		Retransmits:   c.retransmits.Load(),
-		NACKs:         c.nacks.Load(),
-		NACKMisses:    c.nackMisses.Load(),
-		PLIs:          c.plis.Load(),
-		Dropped:       n.dropped,
-		KeyframeWaits: c.keyframeWaits.Load(),
-		WriteErrors:   n.writeErrors + c.writeErrors.Load(),
-		Switches:      n.switches,
-		LayerDrops:    n.layerDrops,
-		CodecDrops:    n.codecDrops,
-		Padding:       n.padding,
-		Probes:        n.probes,
+		Packets:           n.packets,
+		Bytes:             n.bytes,
+		Retransmits:       c.retransmits.Load(),
+		RetransmitsDenied: c.retransmitsDenied.Load(),
+		NACKs:             c.nacks.Load(),
+		NACKMisses:        c.nackMisses.Load(),
+		PLIs:              c.plis.Load(),
+		Dropped:           n.dropped,
+		KeyframeWaits:     c.keyframeWaits.Load(),
+		WriteErrors:       n.writeErrors + c.writeErrors.Load(),
+		Switches:          n.switches,
+		LayerDrops:        n.layerDrops,
+		CodecDrops:        n.codecDrops,
+		Padding:           n.padding,
+		Probes:            n.probes,
 	}
 }
