@@ -94,6 +94,9 @@ type Congestion struct {
 	// PacingFactor > 0 paces each receiver's video at this multiple of its
 	// estimate (2.5 is usual); 0: no pacer.
 	PacingFactor float64 `yaml:"pacing_factor"`
+	// RetransmitShare bounds each receiver's retransmissions to this share
+	// of its estimate (0: 0.25).
+	RetransmitShare float64 `yaml:"retransmit_share"`
 }
 
 // Rooms holds room defaults.
@@ -199,6 +202,9 @@ func (c Config) Validate() error {
 	}
 	if f := c.RTC.Congestion.PacingFactor; !(f >= 0 && f <= 10) {
 		return fmt.Errorf("rtc.congestion.pacing_factor %v outside [0, 10]", f)
+	}
+	if f := c.RTC.Congestion.RetransmitShare; !(f >= 0 && f <= 4) {
+		return fmt.Errorf("rtc.congestion.retransmit_share %v outside [0, 4]", f)
 	}
 	for _, ip := range append(append([]string{}, c.RTC.ListenIPs...), c.RTC.NAT1To1IPs...) {
 		if net.ParseIP(ip) == nil {

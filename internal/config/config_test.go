@@ -45,14 +45,15 @@ func TestRejectsBadConfig(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown field": {yaml: "grpc:\n  lisen: x\n", want: "lisen"},
-		"bad port":      {args: []string{"-udp-port", "70000"}, want: "udp_port"},
-		"bad ip":        {args: []string{"-nat-ips", "1.2.3"}, want: "not an IP"},
-		"bad format":    {args: []string{"-log-format", "xml"}, want: "log.format"},
-		"bad listen":    {args: []string{"-grpc-listen", "nope"}, want: "grpc.listen"},
-		"extra args":    {args: []string{"stray"}, want: "unexpected"},
-		"start rate":    {yaml: "rtc:\n  congestion:\n    start_kbps: 50000\n", want: "start_kbps"},
-		"pacing":        {yaml: "rtc:\n  congestion:\n    pacing_factor: -1\n", want: "pacing_factor"},
+		"unknown field":    {yaml: "grpc:\n  lisen: x\n", want: "lisen"},
+		"bad port":         {args: []string{"-udp-port", "70000"}, want: "udp_port"},
+		"bad ip":           {args: []string{"-nat-ips", "1.2.3"}, want: "not an IP"},
+		"bad format":       {args: []string{"-log-format", "xml"}, want: "log.format"},
+		"bad listen":       {args: []string{"-grpc-listen", "nope"}, want: "grpc.listen"},
+		"extra args":       {args: []string{"stray"}, want: "unexpected"},
+		"start rate":       {yaml: "rtc:\n  congestion:\n    start_kbps: 50000\n", want: "start_kbps"},
+		"pacing":           {yaml: "rtc:\n  congestion:\n    pacing_factor: -1\n", want: "pacing_factor"},
+		"retransmit share": {yaml: "rtc:\n  congestion:\n    retransmit_share: 5\n", want: "retransmit_share"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

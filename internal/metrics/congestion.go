@@ -13,7 +13,7 @@ var estimateBuckets = []float64{100e3, 300e3, 600e3, 1e6, 2e6, 4e6, 8e6, 16e6}
 // congestion describes the congestion control metrics.
 type congestion struct {
 	conns, estimates, sent, allocated, paused *prometheus.Desc
-	probes, confirmed, failed                 *prometheus.Desc
+	probes, confirmed, failed, rtxDenied      *prometheus.Desc
 }
 
 func newCongestion() congestion {
@@ -29,11 +29,12 @@ func newCongestion() congestion {
 		probes:    d("probes_total", "Probe clusters sent."),
 		confirmed: d("probes_confirmed_total", "Probe clusters whose delivered rate the estimator took."),
 		failed:    d("probes_failed_total", "Probe clusters that measured nothing or showed overuse."),
+		rtxDenied: d("retransmits_denied_total", "Retransmissions not sent because they would exceed the connection's retransmission budget."),
 	}
 }
 
 func (c congestion) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.conns, c.estimates, c.sent, c.allocated, c.paused, c.probes, c.confirmed, c.failed} {
+	for _, d := range []*prometheus.Desc{c.conns, c.estimates, c.sent, c.allocated, c.paused, c.probes, c.confirmed, c.failed, c.rtxDenied} {
 		ch <- d
 	}
 }
@@ -50,6 +51,7 @@ func (c congestion) collect(ch chan<- prometheus.Metric, t room.CongestionTotals
 	n(c.probes, t.Probes)
 	n(c.confirmed, t.ProbesConfirmed)
 	n(c.failed, t.ProbesFailed)
+	n(c.rtxDenied, t.RetransmitsDenied)
 	counts := make(map[float64]uint64, len(estimateBuckets))
 	sum := 0.0
 	for _, e := range t.Estimates {

@@ -15,6 +15,7 @@ func TestCongestionMetrics(t *testing.T) {
 	c.collect(ch, room.CongestionTotals{
 		Connections: 3, Estimates: []int{250_000, 900_000, 5_000_000},
 		Sent: 4_000_000, Allocated: 3_500_000, PausedSlots: 2, Probes: 7, ProbesConfirmed: 5, ProbesFailed: 1,
+		RetransmitsDenied: 11,
 	})
 	close(ch)
 	got := map[string]*dto.Metric{}
@@ -25,8 +26,8 @@ func TestCongestionMetrics(t *testing.T) {
 		}
 		got[m.Desc().String()] = &d
 	}
-	if len(got) != 8 {
-		t.Fatalf("%d metrics, want 8", len(got))
+	if len(got) != 9 {
+		t.Fatalf("%d metrics, want 9", len(got))
 	}
 	h := got[c.estimates.String()].GetHistogram()
 	if h.GetSampleCount() != 3 || h.GetSampleSum() != 6_150_000 {
@@ -43,5 +44,8 @@ func TestCongestionMetrics(t *testing.T) {
 	}
 	if v := got[c.confirmed.String()].GetCounter().GetValue(); v != 5 {
 		t.Errorf("confirmed probes %v", v)
+	}
+	if v := got[c.rtxDenied.String()].GetCounter().GetValue(); v != 11 {
+		t.Errorf("denied retransmissions %v", v)
 	}
 }

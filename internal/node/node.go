@@ -74,9 +74,10 @@ func Start(cfg config.Config, log *zap.Logger) (*Node, error) {
 			FailedTimeout:           cfg.Limits.FailedTimeout,
 		},
 		Congestion: room.CongestionOptions{
-			Disabled:     cfg.RTC.Congestion.Disabled,
-			Estimator:    bwe.EstimatorOptions{StartBitrate: cfg.RTC.Congestion.StartKbps * 1000},
-			PacingFactor: cfg.RTC.Congestion.PacingFactor,
+			Disabled:        cfg.RTC.Congestion.Disabled,
+			Estimator:       bwe.EstimatorOptions{StartBitrate: cfg.RTC.Congestion.StartKbps * 1000},
+			PacingFactor:    cfg.RTC.Congestion.PacingFactor,
+			RetransmitShare: cfg.RTC.Congestion.RetransmitShare,
 		},
 	})
 	n.grpcLis, err = net.Listen("tcp", cfg.GRPC.Listen)

@@ -22,6 +22,8 @@ type CongestionTotals struct {
 	PausedSlots int
 	// Cumulative probe clusters, confirmed and failed.
 	Probes, ProbesConfirmed, ProbesFailed uint64
+	// Cumulative retransmissions the connections' budgets refused.
+	RetransmitsDenied uint64
 }
 
 func (g *congestionRegistry) add(c *Connection) {
@@ -44,6 +46,7 @@ func (g *congestionRegistry) remove(c *Connection) {
 	g.retired.Probes += st.Probes
 	g.retired.ProbesConfirmed += st.Confirmed
 	g.retired.ProbesFailed += st.Failed
+	g.retired.RetransmitsDenied += st.RetransmitsDenied
 }
 
 // CongestionStats snapshots the node's congestion control figures.
@@ -63,6 +66,7 @@ func (m *Manager) CongestionStats() CongestionTotals {
 		t.Probes += st.Probes
 		t.ProbesConfirmed += st.Confirmed
 		t.ProbesFailed += st.Failed
+		t.RetransmitsDenied += st.RetransmitsDenied
 	}
 	return t
 }

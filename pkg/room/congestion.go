@@ -38,6 +38,10 @@ type CongestionOptions struct {
 	// packets waiting per connection (0: cc.DefaultPacerQueue).
 	PacingFactor float64
 	PacerQueue   int
+	// RetransmitShare bounds each connection's retransmissions to this
+	// share of its estimate (0: cc.DefaultRetransmitShare; negative: no
+	// bound).
+	RetransmitShare float64
 }
 
 // CongestionStats is one connection's congestion control state. Rates are
@@ -62,6 +66,8 @@ type CongestionStats struct {
 	// the estimator took; LastProbe is the last measured cluster's rate.
 	Probes, ProbesConfirmed, ProbesFailed uint64
 	LastProbe                             int
+	// RetransmitsDenied counts retransmissions the budget refused.
+	RetransmitsDenied uint64
 }
 
 // newController returns a congestion controller for a new connection and
@@ -79,7 +85,7 @@ func (r *Room) newController() (*cc.Controller, []interceptor.Factory) {
 		pacing = -1 // cc: no pacer
 	}
 	ctl := cc.New(cc.Options{Estimator: o.Estimator, Probe: o.Probe, Logger: r.log,
-		PacingFactor: pacing, PacerQueue: o.PacerQueue})
+		PacingFactor: pacing, PacerQueue: o.PacerQueue, RetransmitShare: o.RetransmitShare})
 	return ctl, []interceptor.Factory{ctl}
 }
 
@@ -179,22 +185,32 @@ func (c *Connection) congestionStats() *CongestionStats {
 	}
 	st := c.cc.Stats()
 	return &CongestionStats{
-		Estimate:        st.Estimate,
-		DelayBased:      st.DelayBased,
-		LossBound:       st.LossBound,
-		REMB:            st.REMB,
-		Acked:           st.Acked,
-		Sent:            st.SentBitrate,
-		Allocated:       st.Allocated,
-		Wanted:          st.Wanted,
-		RTT:             st.RTT,
-		Loss:            st.LossFraction,
-		Usage:           st.Usage,
-		PausedSlots:     int(c.ccPaused.Load()),
-		Feedback:        st.Feedback,
-		Probes:          st.Probes,
-		ProbesConfirmed: st.Confirmed,
-		ProbesFailed:    st.Failed,
-		LastProbe:       st.LastProbe.Bitrate,
+		Estimate:          st.Estimate,
+		DelayBased:        st.DelayBased,
+		LossBound:         st.LossBound,
+		REMB:              st.REMB,
+		Acked:             st.Acked,
+		Sent:              st.SentBitrate,
+		Allocated:         st.Allocated,
+		Wanted:            st.Wanted,
+		RTT:               st.RTT,
+		Loss:              st.LossFraction,
+		Usage:             st.Usage,
+		PausedSlots:       int(c.ccPaused.Load()),
+		Feedback:          st.Feedback,
+		Probes:            st.Probes,
+		ProbesConfirmed:   st.Confirmed,
+		ProbesFailed:      st.Failed,
+		RetransmitsDenied: st.RetransmitsDenied,
+		LastProbe:         st.LastProbe.Bitrate,
 	}
+}
+
+// retransmits is what bounds the connection's retransmissions: its
+// controller, or nil (unbounded) without one.
+func (c *Connection) retransmits() forwarder.RetransmitLimiter {
+	if c.cc == nil {
+		return nil
+	}
+	return c.cc
 }

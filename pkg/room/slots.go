@@ -62,10 +62,11 @@ func (c *Connection) attachSlots() error {
 			kind = KindVideo
 		}
 		down, err := forwarder.NewDownTrack(forwarder.DownTrackOptions{
-			ID:       "slot-" + mid,
-			StreamID: c.id,
-			Kind:     tr.Kind(),
-			Logger:   c.log.With(zap.String("slot", mid)),
+			ID:          "slot-" + mid,
+			StreamID:    c.id,
+			Kind:        tr.Kind(),
+			Logger:      c.log.With(zap.String("slot", mid)),
+			Retransmits: c.retransmits(),
 		})
 		if err != nil {
 			return err

@@ -376,10 +376,11 @@ func (r *Room) subscribe(c *Connection, src *source) {
 		kind = webrtc.RTPCodecTypeVideo
 	}
 	down, err := forwarder.NewDownTrack(forwarder.DownTrackOptions{
-		ID:       src.info.ID,
-		StreamID: src.conn.id,
-		Kind:     kind,
-		Logger:   c.log.With(zap.String("track", src.info.ID)),
+		ID:          src.info.ID,
+		StreamID:    src.conn.id,
+		Kind:        kind,
+		Logger:      c.log.With(zap.String("track", src.info.ID)),
+		Retransmits: c.retransmits(),
 	})
 	if err != nil {
 		c.log.Warn("create downtrack", zap.Error(err))

@@ -1238,9 +1238,12 @@ type CongestionStats struct {
 	ProbesConfirmed uint64 `protobuf:"varint,15,opt,name=probes_confirmed,json=probesConfirmed,proto3" json:"probes_confirmed,omitempty"`
 	ProbesFailed    uint64 `protobuf:"varint,16,opt,name=probes_failed,json=probesFailed,proto3" json:"probes_failed,omitempty"`
 	// Rate the last measured probe cluster was delivered at.
-	LastProbeBps  uint64 `protobuf:"varint,17,opt,name=last_probe_bps,json=lastProbeBps,proto3" json:"last_probe_bps,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LastProbeBps uint64 `protobuf:"varint,17,opt,name=last_probe_bps,json=lastProbeBps,proto3" json:"last_probe_bps,omitempty"`
+	// Retransmissions refused because they would exceed the connection's
+	// retransmission budget (rtc.congestion.retransmit_share of the estimate).
+	RetransmitsDenied uint64 `protobuf:"varint,18,opt,name=retransmits_denied,json=retransmitsDenied,proto3" json:"retransmits_denied,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CongestionStats) Reset() {
@@ -1388,6 +1391,13 @@ func (x *CongestionStats) GetProbesFailed() uint64 {
 func (x *CongestionStats) GetLastProbeBps() uint64 {
 	if x != nil {
 		return x.LastProbeBps
+	}
+	return 0
+}
+
+func (x *CongestionStats) GetRetransmitsDenied() uint64 {
+	if x != nil {
+		return x.RetransmitsDenied
 	}
 	return 0
 }
@@ -4747,7 +4757,7 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x04held\x18\a \x01(\bR\x04held\x12>\n" +
 	"\n" +
 	"congestion\x18\b \x01(\v2\x1e.switchyard.v1.CongestionStatsR\n" +
-	"congestion\"\xb8\x04\n" +
+	"congestion\"\xe7\x04\n" +
 	"\x0fCongestionStats\x12!\n" +
 	"\festimate_bps\x18\x01 \x01(\x04R\vestimateBps\x12&\n" +
 	"\x0fdelay_based_bps\x18\x02 \x01(\x04R\rdelayBasedBps\x12$\n" +
@@ -4767,7 +4777,8 @@ const file_switchyard_v1_medianode_proto_rawDesc = "" +
 	"\x06probes\x18\x0e \x01(\x04R\x06probes\x12)\n" +
 	"\x10probes_confirmed\x18\x0f \x01(\x04R\x0fprobesConfirmed\x12#\n" +
 	"\rprobes_failed\x18\x10 \x01(\x04R\fprobesFailed\x12$\n" +
-	"\x0elast_probe_bps\x18\x11 \x01(\x04R\flastProbeBps\"\x97\x02\n" +
+	"\x0elast_probe_bps\x18\x11 \x01(\x04R\flastProbeBps\x12-\n" +
+	"\x12retransmits_denied\x18\x12 \x01(\x04R\x11retransmitsDenied\"\x97\x02\n" +
 	"\x05Track\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.switchyard.v1.TrackKindR\x04kind\x12\x1b\n" +
