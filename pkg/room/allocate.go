@@ -29,7 +29,7 @@ type allocation struct {
 // order while budget remains. Hysteresis applies to the estimate only: the
 // caps are the receiver's exact limits.
 func allocate(in planInput, out []planned) allocation {
-	caps := in.request.Caps
+	caps := in.caps()
 	audio := 0
 	for _, p := range out {
 		if p.kind == KindAudio && p.state == SlotLive {

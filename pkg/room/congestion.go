@@ -140,27 +140,20 @@ func (c *Connection) currentLayers() map[string]int {
 	return out
 }
 
-// afterAllocation publishes the probe slot (the highest-priority video
-// slot forwarding something) and lets the controller probe for what the
-// allocator wants. Runs on the actor after applyPlan.
-func (c *Connection) afterAllocation(ps []planned, a allocation) {
+// afterAllocation publishes the probe DownTrack (the highest-priority
+// candidate, the first of equals: a video slot or subscription forwarding
+// something) and lets the controller probe for what the allocator wants.
+// Both subscribe modes call it on the actor after applying an allocation.
+func (c *Connection) afterAllocation(a allocation, cands []probeCandidate) {
 	c.ccPaused.Store(int32(a.paused))
-	for _, p := range ps {
-		if s := c.slotByMid(p.mid); s != nil {
-			s.allocated = p.alloc
-		}
-	}
 	if c.cc == nil {
 		return
 	}
-	var via *slot
-	prio := -1
-	for _, p := range ps {
-		s := c.slotByMid(p.mid)
-		if s == nil || s.prober == nil || s.target == nil || p.priority <= prio {
-			continue
+	var via *probeCandidate
+	for i := range cands {
+		if via == nil || cands[i].priority > via.priority {
+			via = &cands[i]
 		}
-		via, prio = s, p.priority
 	}
 	now := c.room.m.o.Now()
 	var prober *forwarder.Prober
@@ -171,7 +164,7 @@ func (c *Connection) afterAllocation(ps []planned, a allocation) {
 		c.probeVia.Store(prober)
 		c.probeSince = now
 		if prober != nil {
-			c.log.Debug("probe slot", zap.String("mid", via.mid))
+			c.log.Debug("probe via", zap.String("track", via.name))
 		}
 	}
 	canProbe := prober != nil && now.Sub(c.probeSince) >= probeWarmup

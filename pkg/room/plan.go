@@ -18,7 +18,8 @@ type planSource struct {
 	layers      []simulcast.Layer
 }
 
-// planInput is one slots-mode connection's view of the room.
+// planInput is one slots-mode connection's view of the room (planAuto
+// fills the part allocate reads for an auto-mode connection).
 type planInput struct {
 	participant string // the receiver, never shown its own media by policy
 	slots       []slotInfo
@@ -33,6 +34,15 @@ type planInput struct {
 	// current is the simulcast layer the allocator gave each video slot
 	// last time (by mid; absent or -1: none), for its hysteresis.
 	current map[string]int
+}
+
+// caps is the receiver's request caps; none without a request (an
+// auto-mode connection has no media request).
+func (in planInput) caps() ReceiveCaps {
+	if in.request == nil {
+		return ReceiveCaps{}
+	}
+	return in.request.Caps
 }
 
 // planned is the planner's choice for one slot: which source, and the

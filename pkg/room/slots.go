@@ -212,12 +212,7 @@ func (r *Room) replan() {
 			continue
 		}
 		if c.mode == SubscribeAuto {
-			for _, s := range c.subs {
-				r.refreshSubscription(s, now)
-				if s.target != nil && !s.paused {
-					needed[s.src.info.SourceID] = appendLayer(needed[s.src.info.SourceID], s.src, s.target)
-				}
-			}
+			r.replanAuto(c, now, needed)
 			continue
 		}
 		if len(c.slots) == 0 {
@@ -236,8 +231,7 @@ func (r *Room) replan() {
 			estimate:    c.estimate(),
 			current:     c.currentLayers(),
 		})
-		r.applyPlan(c, ps, now, needed)
-		c.afterAllocation(ps, alloc)
+		c.afterAllocation(alloc, r.applyPlan(c, ps, now, needed))
 	}
 	r.announceLayers(needed)
 }
@@ -266,9 +260,11 @@ func (r *Room) planSources(now time.Time) map[uint32]*planSource {
 }
 
 // applyPlan switches c's slots to the planned sources and layers and
-// announces status changes.
-func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[uint32][]int) {
+// announces status changes. It returns the video slots that forward
+// something, which may carry the connection's probes.
+func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[uint32][]int) []probeCandidate {
 	changed := false
+	var cands []probeCandidate
 	for _, p := range ps {
 		s := c.slotByMid(p.mid)
 		if s == nil {
@@ -310,6 +306,10 @@ func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[
 			s.down.SwitchTo(target)
 		}
 		s.down.SetPaused(c.held || !pick(s.kind, p.content, c.media.receiveAudio, c.media.receiveVideo, c.media.receiveShare))
+		s.allocated = p.alloc
+		if s.prober != nil && s.target != nil {
+			cands = append(cands, probeCandidate{prober: s.prober, priority: p.priority, name: s.mid})
+		}
 		if st != s.status {
 			s.status = st
 			changed = true
@@ -322,6 +322,7 @@ func (r *Room) applyPlan(c *Connection, ps []planned, now time.Time, needed map[
 		}
 		r.emit(SlotStatusChanged{ConnectionID: c.id, RequestSeq: seq, Slots: c.statuses()})
 	}
+	return cands
 }
 
 // announceLayers emits LayersNeeded for every video source whose set of

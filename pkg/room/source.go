@@ -43,14 +43,24 @@ type layer struct {
 	receiver *forwarder.Receiver
 }
 
-// subscription is one source forwarded to an auto-mode connection.
+// subscription is one source forwarded to an auto-mode connection. Owned by
+// the room actor.
 type subscription struct {
 	src    *source
 	conn   *Connection
 	down   *forwarder.DownTrack
 	sender *webrtc.RTPSender
 	target *forwarder.Receiver
+	// paused is true while the DownTrack is paused: the source may not
+	// reach the connection, or the connection's estimate cannot carry it.
 	paused bool
+	// selector picks the video layer within the allocated budget; nil
+	// while the connection's estimate is not allocated.
+	selector *simulcast.Selector
+	prober   *forwarder.Prober // video: sends the connection's bandwidth probes
+	// allocated is the simulcast layer the allocator gave the subscription
+	// last time, -1 for none (its hysteresis state).
+	allocated int
 }
 
 // layerFresh is how long a new layer counts as active before its first
@@ -83,7 +93,8 @@ func (s *source) layerReceiver(idx int) *forwarder.Receiver {
 	return nil
 }
 
-// topActive is the receiver of the highest active layer (auto mode).
+// topActive is the receiver of the highest active layer, the lowest when
+// none is active (auto mode without an allocated estimate).
 func (s *source) topActive(now time.Time) *forwarder.Receiver {
 	layers := s.simLayers(now)
 	for i := len(layers) - 1; i >= 0; i-- {
@@ -363,7 +374,8 @@ func (r *Room) removeLayer(src *source, l *layer) {
 	r.replan()
 }
 
-// subscribe adds an auto-mode DownTrack for src to c. The caller negotiates.
+// subscribe adds an auto-mode DownTrack for src to c. The caller negotiates
+// and replans, which points the DownTrack at a layer (replanAuto).
 func (r *Room) subscribe(c *Connection, src *source) {
 	if src.ended || c.closed {
 		return
@@ -391,29 +403,19 @@ func (r *Room) subscribe(c *Connection, src *source) {
 		c.log.Warn("add downtrack", zap.Error(err))
 		return
 	}
-	s := &subscription{src: src, conn: c, down: down, sender: tr.Sender()}
+	s := &subscription{src: src, conn: c, down: down, sender: tr.Sender(), allocated: -1}
+	if kind == webrtc.RTPCodecTypeVideo {
+		s.prober = forwarder.NewProber(down)
+	}
 	c.subs[src.info.ID] = s
 	src.subs[c.id] = s
 	r.m.traffic.addDownTrack(down)
 	c.needsOffer = true
-	r.refreshSubscription(s, r.m.o.Now())
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		_ = down.RunRTCP(s.sender)
 	}()
-}
-
-// refreshSubscription points an auto-mode DownTrack at the source's best
-// layer and pauses it while the source may not be forwarded to c.
-func (r *Room) refreshSubscription(s *subscription, now time.Time) {
-	target := s.src.topActive(now)
-	if target != s.target {
-		s.target = target
-		s.down.SwitchTo(target)
-	}
-	s.paused = !r.forwardable(s.src) || !s.conn.receives(s.src)
-	s.down.SetPaused(s.paused)
 }
 
 // releaseSubscription stops forwarding s and removes its sender from the
@@ -424,6 +426,9 @@ func (r *Room) releaseSubscription(s *subscription) {
 	r.m.traffic.removeDownTrack(s.down)
 	delete(s.src.subs, s.conn.id)
 	delete(s.conn.subs, s.src.info.ID)
+	if s.prober != nil && s.conn.probeVia.Load() == s.prober {
+		s.conn.probeVia.Store(nil) // the next allocation picks another
+	}
 	if !s.conn.closed {
 		if err := s.conn.pc.RemoveTrack(s.sender); err != nil {
 			s.conn.log.Debug("remove downtrack", zap.Error(err))

@@ -88,12 +88,23 @@ func (b *bottleneck) close() {
 	_ = b.queue.Close()
 }
 
-// TestCongestionBottleneck (issue 4, test 3): a receiver behind 1 Mbit/s
-// settles on the middle layer without sustained loss; a cut to 300 kbit/s
-// moves it down; restoring the link brings it back up.
-func TestCongestionBottleneck(t *testing.T) {
+// ccNode is a node whose media socket sits on a bottleneck's emulated
+// network, with its gRPC API on loopback and one room.
+type ccNode struct {
+	*harness
+	bn      *bottleneck
+	log     *zap.Logger
+	room    string
+	clients []*client.Client
+}
+
+// startCCNode starts a node on a new bottleneck of rate bit/s (default
+// congestion options: the estimate starts low) and creates room roomID. Cleanup
+// closes the clients, the node and the network and checks for leaks.
+func startCCNode(t *testing.T, rate int, roomID string) *ccNode {
+	t.Helper()
 	baseline := runtime.NumGoroutine()
-	bn := newBottleneck(t, 1_000_000)
+	bn := newBottleneck(t, rate)
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	media, err := room.NewMediaOnNet(room.MediaOptions{ListenIPs: []string{"10.9.0.1"}}, bn.node)
 	if err != nil {
@@ -113,10 +124,9 @@ func TestCongestionBottleneck(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*testTimeout)
-	h := &harness{t: t, api: pb.NewMediaNodeClient(conn), ctx: ctx}
-	var clients []*client.Client
+	n := &ccNode{harness: &harness{t: t, api: pb.NewMediaNodeClient(conn), ctx: ctx}, bn: bn, log: log, room: roomID}
 	t.Cleanup(func() {
-		for _, c := range clients {
+		for _, c := range n.clients {
 			c.Close()
 		}
 		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -132,63 +142,112 @@ func TestCongestionBottleneck(t *testing.T) {
 		cancel()
 		leakcheck.Check(t, baseline)
 	})
-	join := func(participant string, o client.Options, n *vnet.Net) *client.Client {
-		t.Helper()
-		o.Node, o.RoomID, o.ParticipantID, o.DeviceID, o.Net = h.api, "cc", participant, "d", n
-		o.Logger = log
-		jctx, jcancel := context.WithTimeout(ctx, testTimeout)
-		defer jcancel()
-		c, err := client.Join(jctx, o)
-		if err != nil {
-			t.Fatalf("join %s: %v", participant, err)
-		}
-		clients = append(clients, c)
-		if err := c.WaitConnected(jctx); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	h.createRoom("cc")
-	pub := join("pub", client.Options{Video: true, Simulcast: ccSimulcast, VideoFPS: 30}, bn.pub)
-	rx := join("rx", client.Options{VideoSlots: 1}, bn.rx)
-	_, src := pub.SourceIDs()
-	h.waitSources("cc", src)
-	mid := rx.SlotMids(webrtc.RTPCodecTypeVideo)[0]
-	h.requestMedia(rx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{pinned(src, large, mid)}})
+	n.createRoom(roomID)
+	return n
+}
 
-	congestion := func() *pb.CongestionStats {
-		r, err := h.api.GetRoom(ctx, &pb.GetRoomRequest{RoomId: "cc"})
-		if err != nil {
-			return nil
-		}
-		for _, p := range r.GetParticipants() {
-			for _, d := range p.GetDevices() {
-				if d.GetConnectionId() == rx.ConnectionID() {
-					return d.GetCongestion()
-				}
-			}
-		}
+// join connects participant (device "d") from network vn and waits until
+// its PeerConnection is connected.
+func (n *ccNode) join(participant string, o client.Options, vn *vnet.Net) *client.Client {
+	n.t.Helper()
+	o.Node, o.RoomID, o.ParticipantID, o.DeviceID, o.Net = n.api, n.room, participant, "d", vn
+	o.Logger = n.log
+	jctx, jcancel := context.WithTimeout(n.ctx, testTimeout)
+	defer jcancel()
+	c, err := client.Join(jctx, o)
+	if err != nil {
+		n.t.Fatalf("join %s: %v", participant, err)
+	}
+	n.clients = append(n.clients, c)
+	if err := c.WaitConnected(jctx); err != nil {
+		n.t.Fatal(err)
+	}
+	return c
+}
+
+// congestion is the node's congestion state of c's connection (GetRoom),
+// nil when not available.
+func (n *ccNode) congestion(c *client.Client) *pb.CongestionStats {
+	r, err := n.api.GetRoom(n.ctx, &pb.GetRoomRequest{RoomId: n.room})
+	if err != nil {
 		return nil
 	}
-	stopTrace := make(chan struct{})
+	for _, p := range r.GetParticipants() {
+		for _, d := range p.GetDevices() {
+			if d.GetConnectionId() == c.ConnectionID() {
+				return d.GetCongestion()
+			}
+		}
+	}
+	return nil
+}
+
+// trace logs c's congestion state and the layer it receives (lastLayer)
+// every second until the returned function is called.
+func (n *ccNode) trace(c *client.Client, lastLayer func() int) (stop func()) {
+	done := make(chan struct{})
 	traced := make(chan struct{})
-	go func() { // a trace of the controller for the log
+	go func() {
 		defer close(traced)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stopTrace:
+			case <-done:
 				return
 			case <-tick.C:
-				c := congestion()
-				t.Logf("estimate %d sent %d allocated %d wanted %d probes %d/%d/%d last %d rtt %d loss %.2f layer %d",
-					c.GetEstimateBps(), c.GetSentBps(), c.GetAllocatedBps(), c.GetWantedBps(), c.GetProbes(), c.GetProbesConfirmed(),
-					c.GetProbesFailed(), c.GetLastProbeBps(), c.GetRttMs(), c.GetLoss(), slotTrack(rx, mid).LastLayer)
+				st := n.congestion(c)
+				n.t.Logf("estimate %d sent %d allocated %d wanted %d probes %d/%d/%d last %d rtt %d loss %.2f paused %d layer %d",
+					st.GetEstimateBps(), st.GetSentBps(), st.GetAllocatedBps(), st.GetWantedBps(), st.GetProbes(), st.GetProbesConfirmed(),
+					st.GetProbesFailed(), st.GetLastProbeBps(), st.GetRttMs(), st.GetLoss(), st.GetPausedSlots(), lastLayer())
 			}
 		}
 	}()
-	defer func() { close(stopTrace); <-traced }()
+	return func() { close(done); <-traced }
+}
+
+// checkSettled samples layer for 5 s after a receiver settled on the
+// middle layer at 1 Mbit/s: the top layer must never be forwarded, the
+// loss (RTP sequence gaps in what track received meanwhile) must stay
+// under 2 %, and the congestion stats must show feedback and a sane
+// estimate.
+func (n *ccNode) checkSettled(rx *client.Client, layer func() int, track func() client.TrackStats) {
+	n.t.Helper()
+	before := track()
+	dips := 0
+	for range 20 { // 5 s: never above the middle layer
+		time.Sleep(250 * time.Millisecond)
+		switch layer() {
+		case 2:
+			n.t.Fatalf("top layer forwarded over a 1 Mbit/s link: %+v", n.congestion(rx))
+		case 0:
+			dips++ // a spurious overuse on a loaded box; logged, not failed
+		}
+	}
+	after := track()
+	packets, gaps := after.Packets-before.Packets, after.RTPGaps-before.RTPGaps
+	n.t.Logf("5 s at 1 Mbit/s: %d packets, %d gaps, %d/20 samples below the middle layer", packets, gaps, dips)
+	if packets == 0 || float64(gaps) > 0.02*float64(packets) {
+		n.t.Errorf("sustained loss at 1 Mbit/s: %d gaps in %d packets", gaps, packets)
+	}
+	if c := n.congestion(rx); c == nil || c.GetFeedbackMessages() == 0 || c.GetAckedBps() > 1_200_000 || c.GetEstimateBps() < 300_000 {
+		n.t.Errorf("congestion stats at 1 Mbit/s: %+v", c)
+	}
+}
+
+// TestCongestionBottleneck (issue 4, test 3): a receiver behind 1 Mbit/s
+// settles on the middle layer without sustained loss; a cut to 300 kbit/s
+// moves it down; restoring the link brings it back up.
+func TestCongestionBottleneck(t *testing.T) {
+	n := startCCNode(t, 1_000_000, "cc")
+	pub := n.join("pub", client.Options{Video: true, Simulcast: ccSimulcast, VideoFPS: 30}, n.bn.pub)
+	rx := n.join("rx", client.Options{VideoSlots: 1}, n.bn.rx)
+	_, src := pub.SourceIDs()
+	n.waitSources("cc", src)
+	mid := rx.SlotMids(webrtc.RTPCodecTypeVideo)[0]
+	n.requestMedia(rx, &pb.MediaRequest{Seq: 1, Requests: []*pb.MediaRequestEntry{pinned(src, large, mid)}})
+
+	defer n.trace(rx, func() int { return int(slotTrack(rx, mid).LastLayer) })()
 	layer := func() int {
 		st := lastSlotStatus(rx, mid)
 		tr := slotTrack(rx, mid)
@@ -202,47 +261,28 @@ func TestCongestionBottleneck(t *testing.T) {
 	waitLayer := func(what string, want int) time.Duration {
 		t.Helper()
 		start := time.Now()
-		h.eventually(what, func() bool { return layer() == want }, rx)
+		n.eventually(what, func() bool { return layer() == want }, rx)
 		d := time.Since(start)
-		t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), congestion())
+		t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), n.congestion(rx))
 		return d
 	}
 
 	// 1 Mbit/s: the middle layer (500 kbit/s) fits, the top one does not.
 	waitLayer("settled on the middle layer at 1 Mbit/s", 1)
-	before := slotTrack(rx, mid)
-	dips := 0
-	for range 20 { // 5 s: never above the middle layer
-		time.Sleep(250 * time.Millisecond)
-		switch layer() {
-		case 2:
-			t.Fatalf("top layer forwarded over a 1 Mbit/s link: %+v", congestion())
-		case 0:
-			dips++ // a spurious overuse on a loaded box; logged, not failed
-		}
-	}
-	after := slotTrack(rx, mid)
-	packets, gaps := after.Packets-before.Packets, after.RTPGaps-before.RTPGaps
-	t.Logf("5 s at 1 Mbit/s: %d packets, %d gaps, %d/20 samples below the middle layer", packets, gaps, dips)
-	if packets == 0 || float64(gaps) > 0.02*float64(packets) {
-		t.Errorf("sustained loss at 1 Mbit/s: %d gaps in %d packets", gaps, packets)
-	}
-	if c := congestion(); c == nil || c.GetFeedbackMessages() == 0 || c.GetAckedBps() > 1_200_000 || c.GetEstimateBps() < 300_000 {
-		t.Errorf("congestion stats at 1 Mbit/s: %+v", c)
-	}
+	n.checkSettled(rx, layer, func() client.TrackStats { return slotTrack(rx, mid) })
 
 	// Cut to 300 kbit/s: down to the lowest layer. The bound is loose
 	// for a loaded box; the measured time is logged.
 	waitLayer("on the middle layer before the cut", 1)
-	bn.setRate(300_000)
+	n.bn.setRate(300_000)
 	if d := waitLayer("down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
 		t.Errorf("took %v to move down", d)
 	}
-	if c := congestion(); c == nil || c.GetEstimateBps() > 450_000 {
+	if c := n.congestion(rx); c == nil || c.GetEstimateBps() > 450_000 {
 		t.Errorf("estimate at 300 kbit/s: %+v", c)
 	}
 
 	// Restored: back up to the middle layer.
-	bn.setRate(1_000_000)
+	n.bn.setRate(1_000_000)
 	waitLayer("back to the middle layer at 1 Mbit/s", 1)
 }
