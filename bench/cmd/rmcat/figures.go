@@ -29,12 +29,12 @@ func capacityAt(schedule []phase, t time.Duration) int {
 
 // sample is one observation, every sampleEvery.
 type sample struct {
-	T         time.Duration `json:"t_ms"`
-	Capacity  int           `json:"capacity_bps"`
-	Estimate  int           `json:"estimate_bps"`
-	Offered   int           `json:"offered_bps"`   // sent towards the receiver, over rateWindow
-	Delivered int           `json:"delivered_bps"` // read by the receiver, over rateWindow
-	Allocated int           `json:"allocated_bps"`
+	T         millis `json:"t_ms"`
+	Capacity  int    `json:"capacity_bps"`
+	Estimate  int    `json:"estimate_bps"`
+	Offered   int    `json:"offered_bps"`   // sent towards the receiver, over rateWindow
+	Delivered int    `json:"delivered_bps"` // read by the receiver, over rateWindow
+	Allocated int    `json:"allocated_bps"`
 	// The estimator's parts (GetRoom): delay-based rate, loss bound (0:
 	// not binding), acknowledged rate, the allocator's probe target, the
 	// delay detector's state and the loss fraction.
@@ -56,12 +56,13 @@ type sample struct {
 
 // step is the reaction to one change of capacity.
 type step struct {
-	At       time.Duration `json:"at_ms"`
-	From, To int           // bit/s
+	At   millis `json:"at_ms"`
+	From int    `json:"from_bps"`
+	To   int    `json:"to_bps"`
 	// After is how long the offered rate took to reach 90 % of the new
 	// capacity (an increase) or to get under it (a decrease); -1 if it did
 	// not within the phase.
-	After time.Duration `json:"after_ms"`
+	After millis `json:"after_ms"`
 }
 
 // figures are the report's numbers.
@@ -72,18 +73,18 @@ type figures struct {
 	IdealUtilization float64 `json:"ideal_fit_utilization"`
 	// OfIdeal is the mean of min(delivered, capacity)/idealFit, each
 	// sample capped at 1: how much of the reachable rate was used.
-	OfIdeal   float64       `json:"utilization_of_ideal_fit"`
-	Overshoot float64       `json:"overshoot"` // mean of max(offered-capacity, 0)/capacity
-	QueueP50  time.Duration `json:"queue_delay_p50_ms"`
-	QueueP95  time.Duration `json:"queue_delay_p95_ms"`
-	Steps     []step        `json:"steps"`
+	OfIdeal   float64 `json:"utilization_of_ideal_fit"`
+	Overshoot float64 `json:"overshoot"` // mean of max(offered-capacity, 0)/capacity
+	QueueP50  millis  `json:"queue_delay_p50_ms"`
+	QueueP95  millis  `json:"queue_delay_p95_ms"`
+	Steps     []step  `json:"steps"`
 	// FrozenTime sums, over the slots, the time a slot's picture did not
 	// change for more than freezeAfter.
-	FrozenTime time.Duration `json:"frozen_ms"`
+	FrozenTime millis `json:"frozen_ms"`
 	// FrozenPausedTime is the part of FrozenTime spent paused by the
 	// allocator; the rest is layer switches waiting for a keyframe and
 	// stalls.
-	FrozenPausedTime time.Duration `json:"frozen_paused_ms"`
+	FrozenPausedTime millis `json:"frozen_paused_ms"`
 }
 
 // compute derives the figures from samples (sampleEvery apart) and the
@@ -102,8 +103,8 @@ func compute(schedule []phase, samples []sample, sampleEvery time.Duration) figu
 			nIdeal++
 		}
 		f.Overshoot += float64(max(s.Offered-s.Capacity, 0)) / float64(s.Capacity)
-		f.FrozenTime += time.Duration(s.Frozen) * sampleEvery
-		f.FrozenPausedTime += time.Duration(s.FrozenPaused) * sampleEvery
+		f.FrozenTime += millis(time.Duration(s.Frozen) * sampleEvery)
+		f.FrozenPausedTime += millis(time.Duration(s.FrozenPaused) * sampleEvery)
 		n++
 	}
 	if n > 0 {
@@ -120,14 +121,14 @@ func compute(schedule []phase, samples []sample, sampleEvery time.Duration) figu
 		if i+1 < len(schedule) {
 			end = schedule[i+1].At
 		}
-		st := step{At: p.At, From: schedule[i-1].Rate, To: p.Rate, After: -1}
+		st := step{At: millis(p.At), From: schedule[i-1].Rate, To: p.Rate, After: -1}
 		up := p.Rate > st.From
 		for _, s := range samples {
-			if s.T < p.At || s.T >= end {
+			if s.T.D() < p.At || s.T.D() >= end {
 				continue
 			}
 			if (up && float64(s.Offered) >= 0.9*float64(p.Rate)) || (!up && s.Offered <= p.Rate) {
-				st.After = s.T - p.At
+				st.After = millis(s.T.D() - p.At)
 				break
 			}
 		}

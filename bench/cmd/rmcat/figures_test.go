@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -11,7 +12,7 @@ func TestCompute(t *testing.T) {
 	for i := range 30 {
 		at := time.Duration(i) * 100 * time.Millisecond
 		c := capacityAt(schedule, at)
-		s := sample{T: at, Capacity: c, Offered: c, Delivered: c}
+		s := sample{T: millis(at), Capacity: c, Offered: c, Delivered: c}
 		switch {
 		case at >= time.Second && at < 1500*time.Millisecond: // ramps up in 0.5 s
 			s.Offered, s.Delivered = 1000, 1000
@@ -22,7 +23,7 @@ func TestCompute(t *testing.T) {
 		samples = append(samples, s)
 	}
 	f := compute(schedule, samples, 100*time.Millisecond)
-	if len(f.Steps) != 2 || f.Steps[0].After != 500*time.Millisecond || f.Steps[1].After != 300*time.Millisecond {
+	if len(f.Steps) != 2 || f.Steps[0].After.D() != 500*time.Millisecond || f.Steps[1].After.D() != 300*time.Millisecond {
 		t.Fatalf("steps %+v", f.Steps)
 	}
 	if want := (25 + 5*0.5) / 30; f.Utilization < want-1e-9 || f.Utilization > want+1e-9 {
@@ -31,14 +32,14 @@ func TestCompute(t *testing.T) {
 	if want := 3 * 3.0 / 30; f.Overshoot < want-1e-9 || f.Overshoot > want+1e-9 {
 		t.Fatalf("overshoot %v, want %v", f.Overshoot, want)
 	}
-	if f.FrozenTime != 300*time.Millisecond || f.FrozenPausedTime != 300*time.Millisecond {
+	if f.FrozenTime.D() != 300*time.Millisecond || f.FrozenPausedTime.D() != 300*time.Millisecond {
 		t.Fatalf("frozen %v, paused %v", f.FrozenTime, f.FrozenPausedTime)
 	}
 }
 
 func TestStepNotReached(t *testing.T) {
 	schedule := []phase{{0, 1000}, {time.Second, 5000}}
-	samples := []sample{{T: 1100 * time.Millisecond, Capacity: 5000, Offered: 1000}}
+	samples := []sample{{T: millis(1100 * time.Millisecond), Capacity: 5000, Offered: 1000}}
 	if f := compute(schedule, samples, 100*time.Millisecond); f.Steps[0].After != -1 {
 		t.Fatalf("steps %+v", f.Steps)
 	}
@@ -69,9 +70,9 @@ func TestIdealFit(t *testing.T) {
 
 func TestComputeIdealFit(t *testing.T) {
 	samples := []sample{
-		{T: 0, Capacity: 2500, IdealFit: 2100, Delivered: 1050},                      // half the ideal fit
-		{T: 100 * time.Millisecond, Capacity: 1000, IdealFit: 1000, Delivered: 1200}, // capped at 1
-		{T: 200 * time.Millisecond, Capacity: 50, IdealFit: 0, Delivered: 50},        // nothing fits: left out
+		{T: 0, Capacity: 2500, IdealFit: 2100, Delivered: 1050},                              // half the ideal fit
+		{T: millis(100 * time.Millisecond), Capacity: 1000, IdealFit: 1000, Delivered: 1200}, // capped at 1
+		{T: millis(200 * time.Millisecond), Capacity: 50, IdealFit: 0, Delivered: 50},        // nothing fits: left out
 	}
 	f := compute([]phase{{0, 2500}}, samples, 100*time.Millisecond)
 	if want := (2100.0/2500 + 1 + 0) / 3; f.IdealUtilization < want-1e-9 || f.IdealUtilization > want+1e-9 {
@@ -79,5 +80,19 @@ func TestComputeIdealFit(t *testing.T) {
 	}
 	if want := (0.5 + 1) / 2; f.OfIdeal < want-1e-9 || f.OfIdeal > want+1e-9 {
 		t.Fatalf("of ideal %v, want %v", f.OfIdeal, want)
+	}
+}
+
+func TestResultsInMilliseconds(t *testing.T) {
+	b, err := json.Marshal(step{At: millis(40 * time.Second), From: 1, To: 2, After: millis(1500 * time.Microsecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"at_ms":40000,"from_bps":1,"to_bps":2,"after_ms":1.5}`; string(b) != want {
+		t.Fatalf("%s, want %s", b, want)
+	}
+	b, _ = json.Marshal(step{After: -1})
+	if want := `{"at_ms":0,"from_bps":0,"to_bps":0,"after_ms":null}`; string(b) != want {
+		t.Fatalf("not reached: %s, want %s", b, want)
 	}
 }

@@ -68,14 +68,14 @@ func main() {
 
 // result is one run.
 type result struct {
-	Command  string        `json:"command"`
-	Delay    time.Duration `json:"delay_ms"`
-	Queue    time.Duration `json:"queue_ms"`
-	Pacing   float64       `json:"pacing_factor"`
-	Schedule []phase       `json:"schedule"`
-	Figures  figures       `json:"figures"`
-	Phases   []float64     `json:"phase_utilization"`
-	Samples  []sample      `json:"samples"`
+	Command  string    `json:"command"`
+	Delay    millis    `json:"delay_ms"`
+	Queue    millis    `json:"queue_ms"`
+	Pacing   float64   `json:"pacing_factor"`
+	Schedule []phase   `json:"schedule"`
+	Figures  figures   `json:"figures"`
+	Phases   []float64 `json:"phase_utilization"`
+	Samples  []sample  `json:"samples"`
 }
 
 func run(delay, queue time.Duration, pacing float64) (*result, error) {
@@ -153,8 +153,8 @@ func run(delay, queue time.Duration, pacing float64) (*result, error) {
 	samples := sampleRun(ctx, api, nw, rx, mids)
 	res := &result{
 		Command:  "go run ./bench/cmd/rmcat " + strings.Join(os.Args[1:], " "),
-		Delay:    delay,
-		Queue:    queue,
+		Delay:    millis(delay),
+		Queue:    millis(queue),
 		Pacing:   pacing,
 		Schedule: rfc8867,
 		Samples:  samples,
@@ -165,8 +165,8 @@ func run(delay, queue time.Duration, pacing float64) (*result, error) {
 	for _, mid := range mids {
 		lat.Add(rx.Tracks()["slot-"+mid].Latency)
 	}
-	res.Figures.QueueP50 = max(lat.Quantile(0.5)-delay, 0)
-	res.Figures.QueueP95 = max(lat.Quantile(0.95)-delay, 0)
+	res.Figures.QueueP50 = millis(max(lat.Quantile(0.5)-delay, 0))
+	res.Figures.QueueP95 = millis(max(lat.Quantile(0.95)-delay, 0))
 	return res, nil
 }
 
@@ -243,7 +243,7 @@ func sampleRun(ctx context.Context, api pb.MediaNodeClient, nw *network, rx *cli
 			rate = c
 			nw.setRate(rate)
 		}
-		s := sample{T: t, Capacity: rate, IdealFit: idealFit(rate, rates, len(mids), false),
+		s := sample{T: millis(t), Capacity: rate, IdealFit: idealFit(rate, rates, len(mids), false),
 			Offered:   offered.add(now, nw.offered.Load()),
 			Delivered: delivered.add(now, nw.delivered.Load())}
 		if r, err := api.GetRoom(ctx, &pb.GetRoomRequest{RoomId: roomID}); err == nil {
@@ -295,7 +295,7 @@ func phaseUtilization(schedule []phase, samples []sample) []float64 {
 		}
 		sum, n := 0.0, 0
 		for _, s := range samples {
-			if s.T >= schedule[i].At && s.T < end && s.Capacity > 0 {
+			if s.T.D() >= schedule[i].At && s.T.D() < end && s.Capacity > 0 {
 				sum += float64(min(s.Delivered, s.Capacity)) / float64(s.Capacity)
 				n++
 			}

@@ -53,7 +53,7 @@ func plotSVG(title string, samples []sample) []byte {
 	for i, l := range lines {
 		var pts strings.Builder
 		for _, s := range samples {
-			fmt.Fprintf(&pts, "%.1f,%.1f ", x(s.T), y(l.y(s)))
+			fmt.Fprintf(&pts, "%.1f,%.1f ", x(s.T.D()), y(l.y(s)))
 		}
 		dash := ""
 		if l.dashed {

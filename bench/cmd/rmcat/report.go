@@ -34,16 +34,16 @@ func (r *result) markdown() string {
 	fmt.Fprintf(&b, "| utilization of the ideal layer fit (best whole-layer combination under the capacity / capacity): the ceiling | %.0f %% | |\n", 100*f.IdealUtilization)
 	fmt.Fprintf(&b, "| delivered / ideal layer fit | %.0f %% | |\n", 100*f.OfIdeal)
 	fmt.Fprintf(&b, "| mean overshoot (sent above capacity / capacity) | %.1f %% | |\n", 100*f.Overshoot)
-	fmt.Fprintf(&b, "| queueing delay p50 / p95 (one-way delay − %v) | %d / %d ms | p95 < 100 ms |\n", r.Delay, f.QueueP50.Milliseconds(), f.QueueP95.Milliseconds())
+	fmt.Fprintf(&b, "| queueing delay p50 / p95 (one-way delay − %v) | %d / %d ms | p95 < 100 ms |\n", r.Delay.D(), f.QueueP50.D().Milliseconds(), f.QueueP95.D().Milliseconds())
 	for _, s := range f.Steps {
 		if s.To > s.From {
-			fmt.Fprintf(&b, "| %s → %s Mbit/s at %v: sent rate at 90 %% of the new capacity after | %s | ≤ 5 s |\n", mbps(s.From), mbps(s.To), s.At, ms(s.After))
+			fmt.Fprintf(&b, "| %s → %s Mbit/s at %v: sent rate at 90 %% of the new capacity after | %s | ≤ 5 s |\n", mbps(s.From), mbps(s.To), s.At.D(), ms(s.After.D()))
 		} else {
-			fmt.Fprintf(&b, "| %s → %s Mbit/s at %v: sent rate under the new capacity after | %s | ≤ 1 s |\n", mbps(s.From), mbps(s.To), s.At, ms(s.After))
+			fmt.Fprintf(&b, "| %s → %s Mbit/s at %v: sent rate under the new capacity after | %s | ≤ 1 s |\n", mbps(s.From), mbps(s.To), s.At.D(), ms(s.After.D()))
 		}
 	}
-	fmt.Fprintf(&b, "| frozen time, summed over the 3 slots (no new frame for > %v) | %.1f s of %v × 3 | |\n", freezeAfter, f.FrozenTime.Seconds(), testDuration)
-	fmt.Fprintf(&b, "| of which the slot was paused by the allocator (its lowest layer did not fit the estimate) | %.1f s | |\n\n", f.FrozenPausedTime.Seconds())
+	fmt.Fprintf(&b, "| frozen time, summed over the 3 slots (no new frame for > %v) | %.1f s of %v × 3 | |\n", freezeAfter, f.FrozenTime.D().Seconds(), testDuration)
+	fmt.Fprintf(&b, "| of which the slot was paused by the allocator (its lowest layer did not fit the estimate) | %.1f s | |\n\n", f.FrozenPausedTime.D().Seconds())
 	b.WriteString("Utilization per phase, next to the ideal layer fit (any combination; every slot on at least its lowest layer):\n\n" +
 		"| phase | capacity | utilization | ideal fit | ideal fit, every slot on |\n| --- | --- | --- | --- | --- |\n")
 	rates := layerRates()
