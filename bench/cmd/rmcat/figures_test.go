@@ -91,6 +91,10 @@ func TestResultsInMilliseconds(t *testing.T) {
 	if want := `{"at_ms":40000,"from_bps":1,"to_bps":2,"after_ms":1.5}`; string(b) != want {
 		t.Fatalf("%s, want %s", b, want)
 	}
+	b, _ = json.Marshal(phase{At: 40 * time.Second, Rate: 2_500_000})
+	if want := `{"at_ms":40000,"rate_bps":2500000}`; string(b) != want {
+		t.Fatalf("phase: %s, want %s", b, want)
+	}
 	b, _ = json.Marshal(step{After: -1})
 	if want := `{"at_ms":0,"from_bps":0,"to_bps":0,"after_ms":null}`; string(b) != want {
 		t.Fatalf("not reached: %s, want %s", b, want)
