@@ -39,7 +39,10 @@ func (r *Room) replanAuto(c *Connection, now time.Time, needed map[uint32][]int)
 		}
 		id := s.src.info.SourceID
 		needed[id] = appendLayer(needed[id], s.src, s.target)
-		if s.prober != nil {
+		// Only once negotiated (bound): a subscription is planned before
+		// the node's offer for it is answered, and the probe warmup must
+		// not run out before anything can be forwarded.
+		if s.prober != nil && s.down.SSRC() != 0 {
 			cands = append(cands, probeCandidate{prober: s.prober, priority: ps[i].priority, name: s.src.info.ID})
 		}
 	}

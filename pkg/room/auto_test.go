@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/zap"
 
@@ -72,6 +74,46 @@ func (a *autoRoom) withEstimate(t *testing.T, start int, now func() time.Time) {
 	a.rx.cc = ctl
 }
 
+// bind binds every subscription's DownTrack as pion does once the node's
+// offer is answered.
+func (a *autoRoom) bind(t *testing.T) {
+	t.Helper()
+	for _, s := range a.subs {
+		ctx := &fakeTrackContext{ssrc: webrtc.SSRC(s.src.info.SourceID), kind: s.down.Kind()}
+		if _, err := s.down.Bind(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeTrackContext is a negotiated sender for DownTrack.Bind; what is
+// written to it is dropped.
+type fakeTrackContext struct {
+	ssrc webrtc.SSRC
+	kind webrtc.RTPCodecType
+}
+
+func (f *fakeTrackContext) CodecParameters() []webrtc.RTPCodecParameters {
+	if f.kind == webrtc.RTPCodecTypeAudio {
+		return []webrtc.RTPCodecParameters{{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}}
+	}
+	return []webrtc.RTPCodecParameters{{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96}}
+}
+func (f *fakeTrackContext) HeaderExtensions() []webrtc.RTPHeaderExtensionParameter { return nil }
+func (f *fakeTrackContext) SSRC() webrtc.SSRC                                      { return f.ssrc }
+func (f *fakeTrackContext) SSRCRetransmission() webrtc.SSRC                        { return 0 }
+func (f *fakeTrackContext) SSRCForwardErrorCorrection() webrtc.SSRC                { return 0 }
+func (f *fakeTrackContext) WriteStream() webrtc.TrackLocalWriter                   { return discardWriter{} }
+func (f *fakeTrackContext) ID() string                                             { return "fake" }
+func (f *fakeTrackContext) RTCPReader() interceptor.RTCPReader                     { return nil }
+
+type discardWriter struct{}
+
+func (discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	return h.MarshalSize() + len(payload), nil
+}
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
 // replan runs replanAuto and returns the layers needed per source.
 func (a *autoRoom) replan() map[uint32][]int {
 	needed := map[uint32][]int{}
@@ -136,6 +178,11 @@ func TestReplanAuto(t *testing.T) {
 		if st.PausedSlots != 1 || st.Allocated != audioSlotBitrate+150_000 || st.Wanted != 404_445 {
 			t.Errorf("stats %+v, want 1 paused, %d allocated, 404445 wanted", st, audioSlotBitrate+150_000)
 		}
+		if a.rx.probeVia.Load() != nil {
+			t.Errorf("probes on a DownTrack not negotiated yet")
+		}
+		a.bind(t)
+		a.replan()
 		if a.rx.probeVia.Load() != a.subs["tr-alice"].prober {
 			t.Errorf("probes not sent on alice's video, the only one forwarding")
 		}
