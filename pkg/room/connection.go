@@ -56,12 +56,13 @@ type Connection struct {
 	retry        *time.Timer
 
 	// cc is the connection's congestion controller (nil when disabled);
-	// probeVia is the video slot its probes are sent on, published by the
-	// actor for the prober goroutine.
+	// probeVia is the video slot or auto-mode subscription its probes are
+	// sent on, published by the actor for the prober goroutine.
 	cc       *cc.Controller
 	probeVia atomic.Pointer[forwarder.Prober]
-	// ccPaused counts video slots bandwidth disabled at the last
-	// allocation (read by metrics); probeSince is when probeVia was chosen.
+	// ccPaused counts video slots (auto mode: subscriptions) bandwidth
+	// disabled at the last allocation (read by metrics); probeSince is when
+	// probeVia was chosen.
 	ccPaused   atomic.Int32
 	probeSince time.Time
 
