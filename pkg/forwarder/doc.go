@@ -70,5 +70,8 @@
 // DownTracks answer subscriber NACKs themselves, from the Receiver's cache, as
 // RFC 4588 RTX when the subscriber negotiated it, else as plain
 // retransmissions. Do not also register pion's NACK responder interceptor on
-// subscriber PeerConnections, or lost packets are sent twice.
+// subscriber PeerConnections, or lost packets are sent twice. A
+// [RetransmitLimiter] (DownTrackOptions.Retransmits, the node's per-connection
+// congestion controller) may refuse a retransmission; it is then not sent and
+// not remembered as sent, so the subscriber's next NACK may get it.
 package forwarder
