@@ -10,8 +10,9 @@ import (
 // TestCongestionBottleneckAuto: an auto-subscribe receiver behind 1 Mbit/s
 // gets its estimate allocated like a slots receiver: it settles on the
 // middle layer of the publisher's video (with the audio) without sustained
-// loss, and a cut to 300 kbit/s moves it down to the lowest layer. Its
-// congestion stats (allocated, sent) are filled.
+// loss, a cut to 300 kbit/s moves it down to the lowest layer, and
+// restoring the link brings it back up. Its congestion stats (allocated,
+// sent) are filled.
 func TestCongestionBottleneckAuto(t *testing.T) {
 	n := startCCNode(t, 1_000_000, "cc-auto")
 	pub := n.join("pub", client.Options{Audio: true, Video: true, Simulcast: ccSimulcast, VideoFPS: 30}, n.bn.pub)
@@ -30,13 +31,18 @@ func TestCongestionBottleneckAuto(t *testing.T) {
 		return client.TrackStats{}
 	}
 	layer := func() int {
+		// The node's choice (the layers it needs of the source: rx is its
+		// only receiver), once packets of that layer arrive: a late packet
+		// of the previous layer (from the bottleneck's queue, or a
+		// retransmission) is not a switch.
+		needed := lastLayersNeeded(rx, videoSrc)
 		tr := video()
-		if tr.Packets == 0 {
+		if len(needed) != 1 || tr.Packets == 0 || tr.LastLayer != uint8(needed[0]) {
 			return -1
 		}
-		return int(tr.LastLayer)
+		return int(needed[0])
 	}
-	defer n.trace(rx, layer)()
+	defer n.trace(rx, func() int { return int(video().LastLayer) })()
 	waitLayer := func(what string, want int) time.Duration {
 		t.Helper()
 		start := time.Now()
@@ -72,4 +78,20 @@ func TestCongestionBottleneckAuto(t *testing.T) {
 	if c := n.congestion(rx); c == nil || c.GetEstimateBps() > 450_000 {
 		t.Errorf("estimate at 300 kbit/s: %+v", c)
 	}
+
+	// Restored: probes for the blocked upgrade bring it back up.
+	n.bn.setRate(1_000_000)
+	waitLayer("back to the middle layer at 1 Mbit/s", 1)
+}
+
+// lastLayersNeeded returns the newest LayersNeeded of source src that c
+// has seen (nil before any).
+func lastLayersNeeded(c *client.Client, src uint32) []uint32 {
+	evs := c.Events()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if n := evs[i].GetLayersNeeded(); n != nil && n.GetSourceId() == src {
+			return n.GetLayers()
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"runtime"
@@ -82,10 +83,30 @@ func (b *bottleneck) setRate(rate int) {
 	b.tbf.SetRate(rate)
 }
 
+// close stops the network. vnet's Router.Stop (pion/transport v4.1.0)
+// does not wait for its routing goroutine, which may be handing a chunk to
+// the delay filter: closing the filter under it blocks that goroutine for
+// good (a leak the test's check reported once in about 15 runs). So the
+// filter closes once the routing goroutine is gone.
 func (b *bottleneck) close() {
 	_ = b.wan.Stop()
+	waitGoroutineGone("vnet.(*Router).Start.func1", 10*time.Second)
 	_ = b.delay.Close()
 	_ = b.queue.Close()
+}
+
+// waitGoroutineGone waits (bounded by limit) until no goroutine's stack
+// contains fn.
+func waitGoroutineGone(fn string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	buf := make([]byte, 1<<20)
+	for time.Now().Before(deadline) {
+		n := runtime.Stack(buf, true)
+		if !bytes.Contains(buf[:n], []byte(fn)) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // ccNode is a node whose media socket sits on a bottleneck's emulated
