@@ -375,6 +375,9 @@ func (d *DownTrack) beginKeyframeWait(src *Receiver, now time.Time) {
 // pending switch completes only while not paused.
 func (d *DownTrack) SetPaused(paused bool) { d.paused.Store(paused) }
 
+// Paused reports whether SetPaused(true) is in force.
+func (d *DownTrack) Paused() bool { return d.paused.Load() }
+
 // Stats returns a snapshot of d's counters. It takes d's lock briefly, so it
 // must not be called from a TrackLocalWriter d writes to.
 func (d *DownTrack) Stats() DownTrackStats {

@@ -233,6 +233,7 @@ func (r *Room) replan() {
 		})
 		c.afterAllocation(alloc, r.applyPlan(c, ps, now, needed))
 	}
+	r.addStillForwarded(needed)
 	r.announceLayers(needed)
 }
 
