@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"testing"
-	"time"
 
 	"github.com/switchyard-sfu/switchyard/pkg/client"
 )
@@ -43,18 +42,10 @@ func TestCongestionBottleneckAuto(t *testing.T) {
 		return int(needed[0])
 	}
 	defer n.trace(rx, func() int { return int(video().LastLayer) })()
-	waitLayer := func(what string, want int) time.Duration {
-		t.Helper()
-		start := time.Now()
-		n.eventually(what, func() bool { return layer() == want }, rx)
-		d := time.Since(start)
-		t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), n.congestion(rx))
-		return d
-	}
 
 	// 1 Mbit/s: the middle layer (500 kbit/s) and the audio fit, the top
 	// layer does not.
-	waitLayer("settled on the middle layer at 1 Mbit/s", 1)
+	n.waitLayer(rx, layer, "settled on the middle layer at 1 Mbit/s", 1)
 	n.checkSettled(rx, layer, video)
 	// Filled in for an auto connection (the value follows the estimate:
 	// a dip on a loaded box allocates the lowest layer for a while).
@@ -70,20 +61,7 @@ func TestCongestionBottleneckAuto(t *testing.T) {
 		return false
 	}, rx)
 
-	// Cut to 300 kbit/s: down to the lowest layer. The bound is loose
-	// for a loaded box; the measured time is logged.
-	waitLayer("on the middle layer before the cut", 1)
-	n.bn.setRate(300_000)
-	if d := waitLayer("down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
-		t.Errorf("took %v to move down", d)
-	}
-	if c := n.congestion(rx); c == nil || c.GetEstimateBps() > 450_000 {
-		t.Errorf("estimate at 300 kbit/s: %+v", c)
-	}
-
-	// Restored: probes for the blocked upgrade bring it back up.
-	n.bn.setRate(1_000_000)
-	waitLayer("back to the middle layer at 1 Mbit/s", 1)
+	n.cutAndRestore(rx, layer)
 }
 
 // lastLayersNeeded returns the newest LayersNeeded of source src that c

@@ -227,6 +227,36 @@ func (n *ccNode) trace(c *client.Client, lastLayer func() int) (stop func()) {
 	return func() { close(done); <-traced }
 }
 
+// waitLayer waits until layer() (the receiver's forwarded layer, -1 while
+// unknown or switching) is want, and logs how long that took with the
+// receiver's congestion stats.
+func (n *ccNode) waitLayer(rx *client.Client, layer func() int, what string, want int) time.Duration {
+	n.t.Helper()
+	start := time.Now()
+	n.eventually(what, func() bool { return layer() == want }, rx)
+	d := time.Since(start)
+	n.t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), n.congestion(rx))
+	return d
+}
+
+// cutAndRestore cuts the link of a receiver on the middle layer to 300
+// kbit/s: it must move down to the lowest layer (the bound is loose for a
+// loaded box; the time is logged) and its estimate follow. Restored to 1
+// Mbit/s, probes for the blocked upgrade bring it back to the middle layer.
+func (n *ccNode) cutAndRestore(rx *client.Client, layer func() int) {
+	n.t.Helper()
+	n.waitLayer(rx, layer, "on the middle layer before the cut", 1)
+	n.bn.setRate(300_000)
+	if d := n.waitLayer(rx, layer, "down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
+		n.t.Errorf("took %v to move down", d)
+	}
+	if c := n.congestion(rx); c == nil || c.GetEstimateBps() > 450_000 {
+		n.t.Errorf("estimate at 300 kbit/s: %+v", c)
+	}
+	n.bn.setRate(1_000_000)
+	n.waitLayer(rx, layer, "back to the middle layer at 1 Mbit/s", 1)
+}
+
 // checkSettled samples layer for 5 s after a receiver settled on the
 // middle layer at 1 Mbit/s: the top layer must not be forwarded, the
 // loss (RTP sequence gaps in what track received meanwhile) must stay
@@ -301,31 +331,9 @@ func TestCongestionBottleneck(t *testing.T) {
 		}
 		return int(st.GetLayer())
 	}
-	waitLayer := func(what string, want int) time.Duration {
-		t.Helper()
-		start := time.Now()
-		n.eventually(what, func() bool { return layer() == want }, rx)
-		d := time.Since(start)
-		t.Logf("%s after %v: %+v", what, d.Round(10*time.Millisecond), n.congestion(rx))
-		return d
-	}
 
 	// 1 Mbit/s: the middle layer (500 kbit/s) fits, the top one does not.
-	waitLayer("settled on the middle layer at 1 Mbit/s", 1)
+	n.waitLayer(rx, layer, "settled on the middle layer at 1 Mbit/s", 1)
 	n.checkSettled(rx, layer, func() client.TrackStats { return slotTrack(rx, mid) })
-
-	// Cut to 300 kbit/s: down to the lowest layer. The bound is loose
-	// for a loaded box; the measured time is logged.
-	waitLayer("on the middle layer before the cut", 1)
-	n.bn.setRate(300_000)
-	if d := waitLayer("down to the lowest layer at 300 kbit/s", 0); d > 10*time.Second {
-		t.Errorf("took %v to move down", d)
-	}
-	if c := n.congestion(rx); c == nil || c.GetEstimateBps() > 450_000 {
-		t.Errorf("estimate at 300 kbit/s: %+v", c)
-	}
-
-	// Restored: back up to the middle layer.
-	n.bn.setRate(1_000_000)
-	waitLayer("back to the middle layer at 1 Mbit/s", 1)
+	n.cutAndRestore(rx, layer)
 }
