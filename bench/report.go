@@ -151,7 +151,7 @@ const definitions = `## Definitions
 - **RSS/rx**: node RSS (VmRSS) minus its RSS with only the publishers joined, divided by the receivers.
 - **latency**: receive time minus the send time carried in every payload (same host clock), over every packet received in the window: it includes the generator's own pion send and receive paths, so it is an upper bound of the node's added latency. Quantiles from a log histogram (±6 %).
 - **delivered**: packets per second each receiver got, relative to the first step (the node falls behind, queueing, when it drops below 1).
-- **loss**: marker sequence gaps not filled (Missing) over packets expected in the window.
+- **loss**: marker sequence gaps not filled (Missing) over packets expected in the window; each simulcast layer numbers its markers, so a layer switch (the receiver's congestion control moving it) is not counted.
 - **frozen**: time a received video track went more than 500 ms without a new frame (polled every 200 ms), summed; % of video-track time.
 - **join**: Join call (after local ICE gathering) → answer applied (rpc) → ICE+DTLS connected → first media packet (after the media request), per receiver joined in the step.
 - **gen cores**: the load generator's own CPU; when node + generator reach the box's CPUs, the generator, not the node, is the limit. **other cores**: the rest of the machine's busy time (/proc/stat) in the window: kernel threads, and anything else running on the box, which then competes with the node.

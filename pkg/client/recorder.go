@@ -32,6 +32,8 @@ type TrackStats struct {
 	LastSourceID  uint32
 	LastLayer     uint8
 	SourceChanges uint64
+	// LayerChanges counts switches between simulcast layers of a source.
+	LayerChanges uint64
 	// PictureIDJumps counts VP8 frames whose picture id is not the
 	// previous one + 1 (the node keeps them continuous across switches).
 	PictureIDJumps uint64
@@ -170,9 +172,14 @@ func (tr *trackRecorder) record(p *rtp.Packet, m Marker, ok, video bool, now tim
 	} else if m.SourceID != st.SourceID {
 		st.WrongSource++
 	}
-	if st.LastSourceID != 0 && m.SourceID != st.LastSourceID {
+	switch {
+	case st.LastSourceID != 0 && m.SourceID != st.LastSourceID:
 		st.SourceChanges++
 		// A new source has its own marker sequence.
+		tr.maxSeq, tr.seen, tr.started = m.Seq, [seenWindow]bool{}, false
+	case st.LastSourceID != 0 && m.Layer != st.LastLayer:
+		// So has each simulcast layer: a layer switch is no loss.
+		st.LayerChanges++
 		tr.maxSeq, tr.seen, tr.started = m.Seq, [seenWindow]bool{}, false
 	}
 	st.LastSourceID, st.LastLayer = m.SourceID, m.Layer
