@@ -73,7 +73,7 @@ func planAuto(subs []autoSub, speakers []uint32, estimate int) ([]planned, alloc
 // speaker among subs, 0 when none of them has video subscribed.
 func autoSpeakerVideo(subs []autoSub, speakers []uint32) uint32 {
 	for _, a := range speakers {
-		video := a&^0xff | 1 // the same device's video (CSI: base<<8 | 1)
+		video := videoOf(a)
 		for _, s := range subs {
 			if s.kind == KindVideo && s.source == video {
 				return video

@@ -168,7 +168,7 @@ func speakerCandidates(in planInput, kind TrackKind, e RequestEntry, shown map[u
 		if kind == KindAudio {
 			add(a)
 		} else {
-			add(a&^0xff | 1) // the same device's video (CSI: base<<8 | 1)
+			add(videoOf(a))
 		}
 	}
 	// Sources the speaker order does not cover (no audio, share), stable by id.

@@ -216,6 +216,10 @@ func (r *Room) sourceID(c *Connection, kind TrackKind, content Content, announce
 	}
 }
 
+// videoOf is the id of the video source of the device whose audio source
+// is audio: the same CSI base, low byte 1.
+func videoOf(audio uint32) uint32 { return audio&^0xff | 1 }
+
 func randomBase() uint32 {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
